@@ -1,0 +1,73 @@
+// The contract between the stack and whatever carries its frames: TAP, AF_PACKET, an
+// in-memory pair for tests, or a decorator (pcap recording, fault injection) around one.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "stack/wire/ethernet.h"
+
+namespace ustack::netdev {
+
+using ConstBytes = std::span<const std::byte>;
+
+// What the device can do for us. Unused by the stack for now; the fast-path work
+// (IFF_VNET_HDR, PACKET_VNET_HDR) fills these in.
+struct Offloads {
+    bool rx_checksum = false;  // frames arrive with checksums already verified or partial
+    bool tx_checksum = false;  // the device completes checksums we leave partial
+    bool tso4 = false;         // the device segments TCP/IPv4 sends larger than the MTU
+};
+
+// One receive buffer. The device writes a frame into buffer and sets len.
+struct RxSlot {
+    std::span<std::byte> buffer;
+    size_t len = 0;
+};
+
+// Every call is non-blocking; a caller that wants to wait polls wait_fd().
+// Not thread-safe: the stack lock serialises every call.
+class Device {
+public:
+    virtual ~Device() = default;
+
+    // Fills up to slots.size() slots with waiting frames. Returns the number filled (0 when
+    // nothing is waiting) or -errno. A frame longer than its slot is dropped and counted.
+    virtual int receive(std::span<RxSlot> slots) = 0;
+
+    // Sends the frames in order. Returns how many were accepted (the rest were not sent:
+    // the device queue is full) or -errno.
+    virtual int send(std::span<const ConstBytes> frames) = 0;
+
+    // The largest IP packet a frame can carry (1500 on a default TAP or veth).
+    virtual size_t mtu() const = 0;
+
+    // The hardware address the stack should use by default: the interface's own for
+    // AF_PACKET (so no promiscuous mode is needed); nullopt for TAP, whose kernel-side MAC
+    // belongs to the kernel and not to us.
+    virtual std::optional<wire::MacAddr> hw_addr() const = 0;
+
+    // Readable when receive() may return frames. -1 when there is nothing to wait on.
+    virtual int wait_fd() const = 0;
+
+    virtual Offloads offloads() const { return {}; }
+
+    // For logs and `ustack stat`: "tap:ustack0", "packet:veth1", "fd:3", "pair:a".
+    virtual std::string name() const = 0;
+};
+
+// Opens the device a USTACK_DEVICE value names: "tap:NAME" (attach, creating it when
+// permitted), "packet:IFACE" or "fd:N" (an inherited TAP fd). On failure, error holds one
+// line naming the cause and the fix, e.g.
+//   "USTACK_DEVICE=tap:foo: cannot open /dev/net/tun: Permission denied (run as root, or let `ustack run` open it and pass fd:N)".
+struct OpenResult {
+    std::unique_ptr<Device> device;
+    std::string error;
+};
+OpenResult open_device(std::string_view spec);
+
+}  // namespace ustack::netdev

@@ -1,0 +1,64 @@
+// Stack-wide counters in the spirit of `netstat -s`. One X-macro list so that `ustack stat`,
+// logs and tests name them identically.
+#pragma once
+
+#include <cstdint>
+
+namespace ustack {
+
+#define USTACK_COUNTERS(X)                                                                        \
+    X(link_rx_frames, "frames received from the device")                                          \
+    X(link_rx_bytes, "bytes received from the device")                                            \
+    X(link_tx_frames, "frames sent to the device")                                                \
+    X(link_tx_bytes, "bytes sent to the device")                                                  \
+    X(link_tx_dropped, "frames the device would not take")                                        \
+    X(link_rx_malformed, "frames too short for an Ethernet header")                               \
+    X(link_rx_not_for_us, "frames for another MAC")                                               \
+    X(link_rx_unknown_ethertype, "frames with an EtherType we do not carry")                      \
+    X(arp_rx, "ARP packets received")                                                             \
+    X(arp_rx_malformed, "ARP packets that did not parse")                                         \
+    X(arp_requests_sent, "ARP requests sent")                                                     \
+    X(arp_replies_sent, "ARP replies sent")                                                       \
+    X(arp_pending_dropped, "packets dropped waiting for ARP (queue full or resolution failed)")   \
+    X(ip_rx, "IPv4 packets received")                                                             \
+    X(ip_rx_malformed, "IPv4 packets that did not parse")                                         \
+    X(ip_rx_bad_checksum, "IPv4 packets with a bad header checksum")                              \
+    X(ip_rx_not_for_us, "IPv4 packets for another address")                                       \
+    X(ip_rx_fragments_dropped, "IPv4 fragments dropped (no reassembly yet)")                      \
+    X(ip_rx_unknown_protocol, "IPv4 packets for a protocol we do not carry")                      \
+    X(ip_tx, "IPv4 packets sent")                                                                 \
+    X(ip_tx_no_route, "IPv4 packets with no route")                                               \
+    X(icmp_rx, "ICMP messages received")                                                          \
+    X(icmp_rx_malformed, "ICMP messages that did not parse or had a bad checksum")                \
+    X(icmp_echo_replies_sent, "ICMP echo replies sent")                                           \
+    X(icmp_dest_unreachable_sent, "ICMP destination unreachable sent")                            \
+    X(icmp_dest_unreachable_rx, "ICMP destination unreachable received")                          \
+    X(udp_rx, "UDP datagrams received")                                                           \
+    X(udp_rx_malformed, "UDP datagrams that did not parse")                                       \
+    X(udp_rx_bad_checksum, "UDP datagrams with a bad checksum")                                   \
+    X(udp_rx_no_port, "UDP datagrams to a port nobody listens on")                                \
+    X(udp_rx_buffer_full, "UDP datagrams dropped: receive buffer full")                           \
+    X(udp_tx, "UDP datagrams sent")                                                               \
+    X(tcp_rx_segments, "TCP segments received")                                                   \
+    X(tcp_rx_malformed, "TCP segments that did not parse")                                        \
+    X(tcp_rx_bad_checksum, "TCP segments with a bad checksum")                                    \
+    X(tcp_rx_out_of_window, "TCP segments outside the receive window")                            \
+    X(tcp_rx_no_socket, "TCP segments for no connection (answered with RST)")                     \
+    X(tcp_tx_segments, "TCP segments sent")                                                       \
+    X(tcp_retransmits, "TCP segments retransmitted")                                              \
+    X(tcp_rto_expirations, "TCP retransmission timeouts")                                         \
+    X(tcp_resets_sent, "TCP RSTs sent")                                                           \
+    X(tcp_resets_received, "TCP RSTs accepted")                                                   \
+    X(tcp_active_opens, "TCP connections opened by connect")                                      \
+    X(tcp_passive_opens, "TCP connections opened by a listener")                                  \
+    X(tcp_established_resets, "TCP connections reset while established")                          \
+    X(tcp_listen_overflows, "SYNs dropped: accept queue full")                                    \
+    X(tcp_timeouts, "TCP connections given up after too many retransmissions")
+
+struct Counters {
+#define USTACK_COUNTER_FIELD(name, help) uint64_t name = 0;
+    USTACK_COUNTERS(USTACK_COUNTER_FIELD)
+#undef USTACK_COUNTER_FIELD
+};
+
+}  // namespace ustack

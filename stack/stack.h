@@ -1,0 +1,140 @@
+// The stack's own socket-level API. This is the whole contract between the protocol stack and
+// its users (the preload layer, the simulator, tests). It knows nothing of libc interposition,
+// file descriptors or blocking: every call is non-blocking, takes the current time explicitly,
+// and reports failure as a negative errno value chosen to match what the Linux kernel returns
+// for the same socket call.
+//
+// Not thread-safe. The caller serialises every call (the preload holds its stack lock).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <sys/types.h>
+
+#include "netdev/device.h"
+#include "stack/core/counters.h"
+#include "stack/core/time.h"
+#include "stack/wire/ethernet.h"
+#include "stack/wire/ipv4_addr.h"
+
+namespace ustack {
+
+using wire::Ipv4Addr;
+using ConstBytes = std::span<const std::byte>;
+using MutableBytes = std::span<std::byte>;
+
+struct Endpoint {
+    Ipv4Addr addr;
+    uint16_t port = 0;
+    friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+struct StackConfig {
+    wire::Ipv4Cidr address;            // USTACK_ADDRESS
+    std::optional<Ipv4Addr> gateway;   // USTACK_GATEWAY
+    wire::MacAddr mac;                 // USTACK_MAC, else the device's, else random
+    uint64_t seed = 0;                 // initial sequence numbers and ephemeral ports
+};
+
+enum class SocketKind { kTcp, kUdp };
+
+// Readiness bits, with the values of poll(2)'s POLLIN etc. so callers can pass them through.
+namespace readiness {
+inline constexpr uint32_t kIn = 0x001;
+inline constexpr uint32_t kPri = 0x002;
+inline constexpr uint32_t kOut = 0x004;
+inline constexpr uint32_t kErr = 0x008;
+inline constexpr uint32_t kHup = 0x010;
+inline constexpr uint32_t kRdHup = 0x2000;
+}  // namespace readiness
+
+// Flags for send() and recv(); the preload maps MSG_* onto these.
+namespace msgflags {
+inline constexpr int kPeek = 1;     // recv: leave the data queued
+inline constexpr int kTrunc = 2;    // recv (UDP): return the datagram's real length
+inline constexpr int kMore = 4;     // send: more data follows (TCP: hold a partial segment)
+inline constexpr int kNoSignal = 8; // informational: the stack never raises signals itself
+}  // namespace msgflags
+
+// What a socket's options hold. The preload reads and writes these through
+// get_options()/set_options(); unknown options never reach the stack.
+struct SocketOptions {
+    bool reuse_addr = false;
+    bool keepalive = false;
+    bool tcp_nodelay = false;
+    int rcvbuf = 0;  // bytes the receive queue may hold; 0 means the stack's default
+    int sndbuf = 0;  // bytes the send queue may hold; 0 means the stack's default
+    uint8_t ttl = 64;
+    uint8_t tos = 0;
+};
+
+class Stack {
+public:
+    // device must outlive the stack.
+    Stack(const StackConfig& config, netdev::Device& device, Instant now);
+    ~Stack();
+    Stack(const Stack&) = delete;
+    Stack& operator=(const Stack&) = delete;
+
+    // Receives every waiting frame, runs due timers and flushes what is queued to send.
+    // Cheap when there is nothing to do. Returns true if any socket's readiness may have
+    // changed, i.e. waiters should look again.
+    bool poll(Instant now);
+
+    // When poll() next needs to run even if no frame arrives; nullopt if no timer is armed.
+    std::optional<Instant> next_deadline() const;
+
+    // Incremented whenever any socket's readiness may have changed, whether by poll() or by
+    // a socket call. Waiters remember it and sleep until it moves.
+    uint64_t generation() const;
+
+    // True when the stack has a route to dst. The preload hands a socket to the kernel at
+    // connect() when this is false (loopback, other subnets without a gateway).
+    bool routes(Ipv4Addr dst) const;
+    bool is_local_address(Ipv4Addr a) const;
+
+    // ---- sockets --------------------------------------------------------------------------
+    // Every call returns >= 0 on success and -errno on failure.
+
+    int socket(SocketKind kind);                           // a socket id > 0
+    int bind(int sock, Endpoint local);                    // port 0: pick an ephemeral port
+    int listen(int sock, int backlog);
+    int accept(int sock, Endpoint* peer, Instant now);     // a new socket id, or -EAGAIN
+    // TCP: -EINPROGRESS once the SYN is out; then -EALREADY while connecting, -EISCONN once
+    // connected (the preload learns the outcome from poll_events()/take_error()).
+    // UDP: sets the default destination and filters what recv() returns; 0.
+    int connect(int sock, Endpoint remote, Instant now);
+    // Gathers data from the spans in order. TCP: returns bytes queued (partial when the send
+    // buffer fills), -EAGAIN when none fit, -EPIPE after shutdown(SHUT_WR) or reset.
+    // UDP: one datagram, to *dest or the connected peer; -EMSGSIZE if larger than 65507.
+    ssize_t send(int sock, std::span<const ConstBytes> data, const Endpoint* dest, int flags, Instant now);
+    // Scatters into the spans in order. Returns bytes read; 0 at end of stream; -EAGAIN when
+    // nothing is queued. UDP: one datagram, truncated to fit (full length with kTrunc).
+    // *from receives the sender when non-null.
+    ssize_t recv(int sock, std::span<const MutableBytes> data, Endpoint* from, int flags, Instant now);
+    int shutdown(int sock, int how, Instant now);          // how: SHUT_RD, SHUT_WR, SHUT_RDWR
+    // Releases the id. A TCP connection goes on closing (FIN, TIME_WAIT) in the background.
+    void close(int sock, Instant now);
+
+    uint32_t poll_events(int sock) const;                  // readiness:: bits
+    int take_error(int sock);                              // SO_ERROR: the pending error (positive), cleared
+    int local_endpoint(int sock, Endpoint* out) const;     // getsockname
+    int remote_endpoint(int sock, Endpoint* out) const;    // getpeername: -ENOTCONN if none
+    size_t recv_queue_bytes(int sock) const;               // FIONREAD / Recv-Q
+    size_t send_queue_bytes(int sock) const;               // SIOCOUTQ / Send-Q
+    SocketOptions get_options(int sock) const;
+    int set_options(int sock, const SocketOptions& options);
+
+    const Counters& counters() const;
+    const StackConfig& config() const;
+    netdev::Device& device();
+
+    struct Impl;  // defined in stack/stack_impl.h; public so the layers can name it
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ustack
