@@ -1,0 +1,76 @@
+#include "launcher/run_args.h"
+
+#include <array>
+#include <utility>
+
+namespace ustack::launcher {
+namespace {
+
+constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kOptions{{
+    {"--device", "USTACK_DEVICE"},
+    {"--address", "USTACK_ADDRESS"},
+    {"--gateway", "USTACK_GATEWAY"},
+    {"--mac", "USTACK_MAC"},
+    {"--pcap", "USTACK_PCAP"},
+    {"--log", "USTACK_LOG"},
+}};
+
+constexpr std::string_view kLibraryOption = "--library";
+
+}  // namespace
+
+std::optional<std::string_view> variable_for_option(std::string_view option) {
+    for (const auto& [name, variable] : kOptions) {
+        if (name == option) return variable;
+    }
+    return std::nullopt;
+}
+
+RunParse parse_run_args(std::span<const std::string_view> args) {
+    RunParse out;
+    size_t i = 0;
+    while (i < args.size()) {
+        std::string_view word = args[i];
+        if (word == "--") {
+            ++i;
+            break;
+        }
+        if (word == "-h" || word == "--help") {
+            out.request.help = true;
+            return out;
+        }
+        if (!word.starts_with("-")) break;  // the command starts here
+
+        std::string_view name = word;
+        std::optional<std::string_view> value;
+        if (size_t eq = word.find('='); eq != std::string_view::npos) {
+            name = word.substr(0, eq);
+            value = word.substr(eq + 1);
+        }
+        std::optional<std::string_view> variable = variable_for_option(name);
+        if (!variable && name != kLibraryOption) {
+            out.error = "unknown option '" + std::string(word) + "' for run; see 'ustack run --help'";
+            return out;
+        }
+        if (!value) {
+            if (i + 1 >= args.size()) {
+                out.error = "option " + std::string(name) + " needs a value; see 'ustack run --help'";
+                return out;
+            }
+            value = args[++i];
+        }
+        if (variable) {
+            out.request.settings.push_back({*variable, std::string(*value)});
+        } else {
+            out.request.library = std::string(*value);
+        }
+        ++i;
+    }
+    for (; i < args.size(); ++i) out.request.command.emplace_back(args[i]);
+    if (out.request.command.empty()) {
+        out.error = "run needs a command: ustack run [OPTIONS] -- CMD [ARGS...]";
+    }
+    return out;
+}
+
+}  // namespace ustack::launcher

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Behaviour of the `ustack` command line: help, usage errors, environment, LD_PRELOAD, exit codes.
+# usage: cli_test.sh PATH/TO/ustack PATH/TO/marker-preload.so
+set -u
+ustack=$(realpath "$1")
+marker_lib=$(realpath "$2")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0 passes=0
+
+check() {  # check NAME CONDITION...: one named expectation
+    local name=$1
+    shift
+    if "$@"; then
+        passes=$((passes + 1))
+    else
+        echo "FAIL: $name" >&2
+        failures=$((failures + 1))
+    fi
+}
+status_is() { [[ $status -eq $1 ]] || { echo "  exit status $status, wanted $1" >&2; false; }; }
+out_has() { grep -qxF -- "$1" "$tmp/out" || { echo "  no line '$1' in:" >&2; sed 's/^/    /' "$tmp/out" >&2; false; }; }
+err_has() { grep -qF -- "$1" "$tmp/err" || { echo "  stderr lacks '$1':" >&2; sed 's/^/    /' "$tmp/err" >&2; false; }; }
+run() { "$@" >"$tmp/out" 2>"$tmp/err"; status=$?; }
+
+run "$ustack" --help
+check "--help exits 0" status_is 0
+check "--help shows run usage" grep -q "usage: ustack run" "$tmp/out"
+
+run "$ustack"
+check "no command is a usage error" status_is 2
+
+run "$ustack" frobnicate
+check "unknown command is a usage error" status_is 2
+check "unknown command is named" err_has "unknown command 'frobnicate'"
+
+run "$ustack" run --help
+check "run --help exits 0" status_is 0
+for v in USTACK_DEVICE USTACK_ADDRESS USTACK_GATEWAY USTACK_MAC USTACK_PCAP USTACK_LOG; do
+    check "run --help documents $v" grep -q "$v" "$tmp/out"
+done
+
+run "$ustack" run --library "$marker_lib" --bogus x -- true
+check "unknown run option is a usage error" status_is 2
+
+run "$ustack" run --library "$marker_lib"
+check "run without a command is a usage error" status_is 2
+
+# Options override inherited variables; others pass through; the library is preloaded first.
+run env USTACK_ADDRESS=1.2.3.4/8 USTACK_MAC=02:00:00:00:00:09 \
+    "$ustack" run --library "$marker_lib" --device tap:tap0 --address 10.77.0.2/24 --log=debug \
+    --gateway 10.77.0.1 --pcap "$tmp/x.pcap" -- env
+check "run exits with the command's status" status_is 0
+check "option overrides inherited USTACK_ADDRESS" out_has "USTACK_ADDRESS=10.77.0.2/24"
+check "--device sets USTACK_DEVICE" out_has "USTACK_DEVICE=tap:tap0"
+check "--log=VALUE sets USTACK_LOG" out_has "USTACK_LOG=debug"
+check "--gateway sets USTACK_GATEWAY" out_has "USTACK_GATEWAY=10.77.0.1"
+check "--pcap sets USTACK_PCAP" out_has "USTACK_PCAP=$tmp/x.pcap"
+check "inherited USTACK_MAC passes through" out_has "USTACK_MAC=02:00:00:00:00:09"
+check "LD_PRELOAD names the library" out_has "LD_PRELOAD=$marker_lib"
+check "ld.so loaded the library" out_has "LAUNCHER_TEST_PRELOADED=1"
+
+# A relative --library becomes absolute.
+cp "$marker_lib" "$tmp/rel.so"
+run bash -c "cd '$tmp' && '$ustack' run --library ./rel.so -- env"
+check "relative --library is made absolute" out_has "LD_PRELOAD=$tmp/rel.so"
+
+run env USTACK_LIBRARY="$tmp/rel.so" "$ustack" run -- env
+check "USTACK_LIBRARY chooses the library" out_has "LD_PRELOAD=$tmp/rel.so"
+
+run "$ustack" run --library "$tmp/none.so" -- true
+check "missing library is refused" status_is 2
+check "missing library is named" err_has "$tmp/none.so"
+
+# The default library is ../lib/libustack.so from the launcher's own directory.
+mkdir -p "$tmp/tree/build/bin" "$tmp/tree/build/lib" "$tmp/tree/scripts"
+cp "$ustack" "$tmp/tree/build/bin/ustack"
+cp "$marker_lib" "$tmp/tree/build/lib/libustack.so"
+run env -u USTACK_LIBRARY "$tmp/tree/build/bin/ustack" run -- env
+check "default library is ../lib/libustack.so" out_has "LD_PRELOAD=$tmp/tree/build/lib/libustack.so"
+
+run "$ustack" run --library "$marker_lib" -- sh -c 'exit 7'
+check "command's exit status comes back" status_is 7
+
+run "$ustack" run --library "$marker_lib" -- ustack-no-such-command
+check "unknown command exits 127" status_is 127
+check "unknown command says not found" err_has "ustack-no-such-command: command not found"
+
+printf '#!/bin/sh\n' >"$tmp/not-executable"
+chmod 0644 "$tmp/not-executable"
+run "$ustack" run --library "$marker_lib" -- "$tmp/not-executable"
+check "non-executable command exits 126" status_is 126
+
+# `ustack lab` runs ../../scripts/lab.sh from the launcher's directory.
+run "$tmp/tree/build/bin/ustack" lab up x
+check "lab without the script fails" status_is 1
+printf 'echo "lab.sh $*"; exit 3\n' >"$tmp/tree/scripts/lab.sh"
+run "$tmp/tree/build/bin/ustack" lab status "a b"
+check "lab passes its arguments to scripts/lab.sh" out_has "lab.sh status a b"
+check "lab returns the script's status" status_is 3
+
+echo "launcher cli: $passes passed, $failures failed"
+[[ $failures -eq 0 ]]
