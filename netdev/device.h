@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
@@ -27,6 +28,19 @@ struct Offloads {
 struct RxSlot {
     std::span<std::byte> buffer;
     size_t len = 0;
+    // The frame's transport checksum was never filled in: the sender left it to offload
+    // (AF_PACKET reports TP_STATUS_CSUMNOTREADY for frames from a local veth peer). The
+    // stack treats the checksum as valid. receive() sets this for every slot it fills.
+    bool checksum_partial = false;
+};
+
+// What a device has counted since it was opened. Decorators report their inner device's.
+struct DeviceCounters {
+    uint64_t rx_frames = 0;    // frames handed to the caller by receive()
+    uint64_t tx_frames = 0;    // frames accepted by send()
+    uint64_t rx_oversize = 0;  // frames longer than the slot offered: dropped
+    uint64_t rx_dropped = 0;   // other frames dropped on receive (e.g. 802.1Q-tagged on AF_PACKET)
+    uint64_t tx_dropped = 0;   // accepted by send() but lost (pair: the peer's queue was full)
 };
 
 // Every call is non-blocking; a caller that wants to wait polls wait_fd().
@@ -55,6 +69,8 @@ public:
     virtual int wait_fd() const = 0;
 
     virtual Offloads offloads() const { return {}; }
+
+    virtual DeviceCounters counters() const { return {}; }
 
     // For logs and `ustack stat`: "tap:ustack0", "packet:veth1", "fd:3", "pair:a".
     virtual std::string name() const = 0;
