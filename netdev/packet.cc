@@ -1,0 +1,206 @@
+#include "netdev/packet.h"
+
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "netdev/iface.h"
+#include "netdev/sys.h"
+
+// All I/O on the packet socket goes through netdev/sys.h (raw syscalls), never through
+// libc's recvmmsg/sendmmsg, so that our own LD_PRELOAD interposer never sees it; see sys.h.
+
+namespace ustack::netdev {
+namespace {
+
+constexpr size_t kBatch = 32;  // frames per recvmmsg/sendmmsg call
+
+PacketDevice::Result fail(const std::string& ifname, const std::string& why) {
+    return {nullptr, "USTACK_DEVICE=packet:" + ifname + ": " + why};
+}
+
+std::string interface_error(const std::string& ifname, int err) {
+    if (err == ENODEV || err == ENXIO) {
+        return "no interface named " + ifname +
+               " in this network namespace (check `ip link`, or run inside the namespace that has it)";
+    }
+    return "cannot query interface " + ifname + ": " + sys::error_text(err);
+}
+
+}  // namespace
+
+PacketDevice::PacketDevice(int fd, std::string ifname, size_t mtu, wire::MacAddr mac)
+    : fd_(fd), ifname_(std::move(ifname)), mtu_(mtu), mac_(mac) {}
+
+PacketDevice::~PacketDevice() { sys::close(fd_); }
+
+PacketDevice::Result PacketDevice::open(const std::string& ifname) {
+    if (!valid_interface_name(ifname)) {
+        return fail(ifname, "\"" + ifname +
+                                "\" is not a valid interface name (use at most 15 characters, no '/', ':' or spaces)");
+    }
+    InterfaceControl ctl;
+    if (!ctl.ok()) return fail(ifname, "cannot open a control socket: " + sys::error_text(ctl.error()));
+    long ifindex = ctl.index(ifname);
+    if (ifindex < 0) return fail(ifname, interface_error(ifname, static_cast<int>(-ifindex)));
+    std::array<uint8_t, 6> octets{};
+    long hwtype = ctl.hw_addr(ifname, octets);
+    if (hwtype < 0) return fail(ifname, interface_error(ifname, static_cast<int>(-hwtype)));
+    if (hwtype != ARPHRD_ETHER) {
+        return fail(ifname, ifname + " is not an Ethernet interface (use a veth or NIC; for a TAP use tap:" +
+                                ifname + ")");
+    }
+    long flags = ctl.flags(ifname);
+    if (flags < 0) return fail(ifname, interface_error(ifname, static_cast<int>(-flags)));
+    if ((flags & IFF_UP) == 0) return fail(ifname, ifname + " is down (ip link set " + ifname + " up)");
+    long mtu = ctl.mtu(ifname);
+    if (mtu < 0) return fail(ifname, interface_error(ifname, static_cast<int>(-mtu)));
+
+    // Protocol 0 receives nothing until bind() names the interface; opening with ETH_P_ALL
+    // would queue frames from every interface in the meantime.
+    long fd = sys::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        int err = static_cast<int>(-fd);
+        std::string why = "cannot open an AF_PACKET socket: " + sys::error_text(err);
+        if (err == EPERM || err == EACCES) why += " (run as root or with CAP_NET_RAW)";
+        return fail(ifname, why);
+    }
+    auto close_and_fail = [&](const std::string& why) {
+        sys::close(static_cast<int>(fd));
+        return fail(ifname, why);
+    };
+    const int one = 1;
+    if (long r = sys::setsockopt(static_cast<int>(fd), SOL_PACKET, PACKET_AUXDATA, &one, sizeof one); r < 0) {
+        return close_and_fail("cannot enable PACKET_AUXDATA: " + sys::error_text(static_cast<int>(-r)));
+    }
+    // Linux 4.20+. Without it we still skip PACKET_OUTGOING frames in receive().
+    sys::setsockopt(static_cast<int>(fd), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = static_cast<int>(ifindex);
+    if (long r = sys::bind(static_cast<int>(fd), &sll, sizeof sll); r < 0) {
+        int err = static_cast<int>(-r);
+        if (err == ENODEV || err == ENXIO) return close_and_fail(interface_error(ifname, err));
+        return close_and_fail("cannot bind to " + ifname + ": " + sys::error_text(err));
+    }
+    wire::MacAddr mac;
+    mac.octets = octets;
+    return {std::unique_ptr<PacketDevice>(new PacketDevice(static_cast<int>(fd), ifname, static_cast<size_t>(mtu), mac)),
+            {}};
+}
+
+int PacketDevice::receive(std::span<RxSlot> slots) {
+    size_t filled = 0;
+    while (filled < slots.size()) {
+        const size_t want = std::min(kBatch, slots.size() - filled);
+        mmsghdr msgs[kBatch]{};
+        iovec iovs[kBatch];
+        sockaddr_ll addrs[kBatch];
+        alignas(cmsghdr) std::byte controls[kBatch][CMSG_SPACE(sizeof(tpacket_auxdata))];
+        for (size_t i = 0; i < want; ++i) {
+            std::span<std::byte> buf = slots[filled + i].buffer;
+            iovs[i] = {buf.data(), buf.size()};
+            msgs[i].msg_hdr.msg_name = &addrs[i];
+            msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
+            msgs[i].msg_hdr.msg_iov = &iovs[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+            msgs[i].msg_hdr.msg_control = controls[i];
+            msgs[i].msg_hdr.msg_controllen = sizeof controls[i];
+        }
+        // MSG_TRUNC makes msg_len the frame's real length, so a frame longer than its slot
+        // shows up as such instead of as a silently cut one.
+        long got = sys::recvmmsg(fd_, msgs, static_cast<unsigned>(want), MSG_DONTWAIT | MSG_TRUNC);
+        if (got == -EINTR) continue;
+        if (got < 0) {
+            if (got == -EAGAIN || filled > 0) break;
+            return static_cast<int>(got);
+        }
+        // Keep the good frames packed at the front: a dropped frame's slot is reused by
+        // copying the next good frame into it (rare: only after a drop in the same batch).
+        const size_t base = filled;
+        for (size_t i = 0; i < static_cast<size_t>(got); ++i) {
+            RxSlot& from = slots[base + i];
+            const size_t len = msgs[i].msg_len;
+            if (len > from.buffer.size()) {
+                ++counters_.rx_oversize;
+                continue;
+            }
+            if (addrs[i].sll_pkttype == PACKET_OUTGOING) continue;  // our own send, looped back
+            bool partial = false;
+            bool tagged = false;
+            for (cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c != nullptr; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+                if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
+                tpacket_auxdata aux;
+                std::memcpy(&aux, CMSG_DATA(c), sizeof aux);
+                partial = (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
+                tagged = (aux.tp_status & TP_STATUS_VLAN_VALID) != 0;
+            }
+            if (tagged) {
+                ++counters_.rx_dropped;
+                continue;
+            }
+            RxSlot& to = slots[filled];
+            if (&to != &from) {
+                if (len > to.buffer.size()) {
+                    ++counters_.rx_oversize;
+                    continue;
+                }
+                std::memcpy(to.buffer.data(), from.buffer.data(), len);
+            }
+            to.len = len;
+            to.checksum_partial = partial;
+            ++filled;
+        }
+        if (static_cast<size_t>(got) < want) break;  // the socket queue is empty
+    }
+    counters_.rx_frames += filled;
+    return static_cast<int>(filled);
+}
+
+int PacketDevice::send(std::span<const ConstBytes> frames) {
+    size_t sent = 0;
+    while (sent < frames.size()) {
+        const size_t want = std::min(kBatch, frames.size() - sent);
+        mmsghdr msgs[kBatch]{};
+        iovec iovs[kBatch];
+        for (size_t i = 0; i < want; ++i) {
+            ConstBytes f = frames[sent + i];
+            iovs[i] = {const_cast<std::byte*>(f.data()), f.size()};
+            msgs[i].msg_hdr.msg_iov = &iovs[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        // No address: a bound packet socket sends on its interface.
+        long n = sys::sendmmsg(fd_, msgs, static_cast<unsigned>(want), MSG_DONTWAIT);
+        if (n == -EINTR) continue;
+        if (n == -EAGAIN || n == -ENOBUFS) break;
+        if (n == -EINVAL || n == -EMSGSIZE) {
+            // The first frame of the batch is malformed or longer than the MTU: drop it, go on.
+            ++counters_.tx_dropped;
+            ++sent;
+            continue;
+        }
+        if (n < 0) {
+            if (sent > 0) break;
+            return static_cast<int>(n);
+        }
+        sent += static_cast<size_t>(n);
+        if (static_cast<size_t>(n) < want) {
+            // sendmmsg stops at the first failing frame and reports only the ones before it;
+            // the next iteration retries that frame and sees its error.
+            continue;
+        }
+    }
+    counters_.tx_frames += sent;
+    return static_cast<int>(sent);
+}
+
+}  // namespace ustack::netdev
