@@ -1,0 +1,30 @@
+// Helpers shared by the calls_*.cc files.
+#pragma once
+
+#include "preload/runtime.h"
+#include "preload/socket_file.h"
+
+namespace ustack::preload::calls {
+
+// Keeps a SocketFile alive while its caller sleeps with the lock released. Constructed and
+// destroyed under the stack lock.
+class Pin {
+public:
+    explicit Pin(SocketFile* f) : f_(f) { ++f_->pins; }
+    ~Pin() { Runtime::instance().unpin(f_); }
+    Pin(const Pin&) = delete;
+    Pin& operator=(const Pin&) = delete;
+
+private:
+    SocketFile* f_;
+};
+
+// The result of any call on a stack fd in a fork child (and the one-time warning).
+long forked_child_error(int fd);
+
+// Moves a stack socket to the kernel: the stack socket is closed and every fd that shared it
+// becomes a plain kernel fd (its kernel socket already carries every option we were given).
+// A thread blocked on the socket wakes, finds it gone and fails with EBADF.
+void hand_over(StackLock& l, int fd, SocketFile* f);
+
+}  // namespace ustack::preload::calls

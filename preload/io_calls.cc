@@ -1,0 +1,174 @@
+// Data transfer on stack sockets: every send/recv/read/write variant funnels into sendv/recvv.
+#include <limits.h>
+#include <signal.h>
+
+#include <vector>
+
+#include "preload/calls.h"
+#include "preload/calls_internal.h"
+#include "preload/real.h"
+#include "preload/runtime.h"
+#include "preload/sockaddr.h"
+
+namespace ustack::preload::calls {
+namespace {
+
+// An iovec array as the stack's spans, consumable from the front (a blocking TCP send or
+// MSG_WAITALL recv continues where the last call stopped). Small arrays live on the stack.
+template <class Span>
+class IoSpans {
+public:
+    using Byte = std::conditional_t<std::is_const_v<typename Span::element_type>, const std::byte, std::byte>;
+
+    IoSpans(const iovec* iov, int n) : n_(n) {
+        if (n_ > kInline) heap_.resize(n_);
+        Span* s = data();
+        for (int i = 0; i < n_; ++i) {
+            s[i] = Span(static_cast<Byte*>(iov[i].iov_base), iov[i].iov_len);
+            total_ += iov[i].iov_len;
+        }
+    }
+    size_t total() const { return total_; }
+    std::span<const Span> remaining() const { return {data() + first_, static_cast<size_t>(n_ - first_)}; }
+    void consume(size_t bytes) {
+        Span* s = data();
+        while (bytes > 0 && first_ < n_) {
+            const size_t take = std::min(bytes, s[first_].size());
+            s[first_] = s[first_].subspan(take);
+            bytes -= take;
+            if (s[first_].empty()) ++first_;
+        }
+    }
+
+private:
+    static constexpr int kInline = 16;
+    Span* data() { return n_ > kInline ? heap_.data() : inline_; }
+    const Span* data() const { return n_ > kInline ? heap_.data() : inline_; }
+    int n_;
+    int first_ = 0;
+    size_t total_ = 0;
+    Span inline_[kInline];
+    std::vector<Span, heap::Allocator<Span>> heap_;
+};
+
+int check_iov(const iovec* iov, int n) {
+    if (n < 0 || n > IOV_MAX) return -EINVAL;
+    if (n > 0 && iov == nullptr) return -EFAULT;
+    size_t total = 0;
+    for (int i = 0; i < n; ++i) {
+        if (iov[i].iov_len > static_cast<size_t>(SSIZE_MAX) - total) return -EINVAL;
+        total += iov[i].iov_len;
+    }
+    return 0;
+}
+
+long sendv_locked(int fd, const iovec* iov, int iovcnt, const sockaddr* dest, socklen_t destlen, int flags) {
+    Runtime& rt = Runtime::instance();
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    if (f == nullptr) return kPassToKernel;
+
+    Endpoint to;
+    const Endpoint* top = nullptr;
+    // TCP ignores a destination (tcp_sendmsg never reads msg_name); UDP validates it.
+    if (dest != nullptr && f->kind == SocketKind::kUdp) {
+        const int r = endpoint_from_sockaddr(dest, destlen, AddrUse::kSendTo, &to);
+        if (r < 0) return r;
+        if (r == 0) {
+            top = &to;
+            if (!l.stack().routes(to.addr)) {
+                // Not ours to carry (loopback, no route): an unbound socket moves to the kernel
+                // for good; one bound on the stack cannot follow without losing its port.
+                if (f->bound) return -ENETUNREACH;
+                hand_over(l, fd, f);
+                return kPassToKernel;
+            }
+        }
+    }
+
+    IoSpans<ConstBytes> spans(iov, iovcnt);
+    const int sflags = ((flags & MSG_MORE) ? msgflags::kMore : 0) | ((flags & MSG_NOSIGNAL) ? msgflags::kNoSignal : 0);
+    const bool nonblock = f->nonblocking || (flags & MSG_DONTWAIT);
+    const auto deadline = deadline_after(l.now(), f->sndtimeo);
+    Pin pin(f);
+    size_t sent = 0;
+    for (;;) {
+        const ssize_t r = l.stack().send(f->sock, spans.remaining(), top, sflags, l.now());
+        if (r >= 0) {
+            sent += static_cast<size_t>(r);
+            spans.consume(static_cast<size_t>(r));
+            // A blocking stream send queues everything before it returns, as the kernel's does.
+            if (f->kind == SocketKind::kUdp || sent >= spans.total() || nonblock) return static_cast<long>(sent);
+        } else if (r != -EAGAIN || nonblock) {
+            return sent > 0 ? static_cast<long>(sent) : r;
+        }
+        const int w = l.wait(deadline);
+        if (l.file(fd) != f || f->sock == 0) return sent > 0 ? static_cast<long>(sent) : -EBADF;
+        if (w == -ETIMEDOUT) return sent > 0 ? static_cast<long>(sent) : -EAGAIN;
+        if (w < 0) return sent > 0 ? static_cast<long>(sent) : w;
+    }
+}
+
+}  // namespace
+
+long sendv(int fd, const iovec* iov, int iovcnt, const sockaddr* dest, socklen_t destlen, int flags) {
+    Runtime& rt = Runtime::instance();
+    if (rt.mode() != Mode::kActive) return forked_child_error(fd);
+    if (int r = check_iov(iov, iovcnt); r < 0) return r;
+    if (flags & MSG_OOB) return -EOPNOTSUPP;  // no urgent data on the stack
+    const long r = sendv_locked(fd, iov, iovcnt, dest, destlen, flags);
+    // As the kernel: writing to a connection that cannot send any more raises SIGPIPE, after
+    // the lock is released (the handler may call into us).
+    if (r == -EPIPE && !(flags & MSG_NOSIGNAL)) raise(SIGPIPE);
+    return r;
+}
+
+long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* fromlen, int flags, int* msg_flags) {
+    Runtime& rt = Runtime::instance();
+    if (rt.mode() != Mode::kActive) return forked_child_error(fd);
+    if (int r = check_iov(iov, iovcnt); r < 0) return r;
+    if (flags & MSG_OOB) return -EINVAL;          // tcp_recvmsg without urgent data
+    if (flags & MSG_ERRQUEUE) return -EAGAIN;     // the stack queues no errors
+    if (from != nullptr && fromlen == nullptr) return -EFAULT;
+    if (msg_flags) *msg_flags = 0;
+
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    if (f == nullptr) return kPassToKernel;
+
+    IoSpans<MutableBytes> spans(iov, iovcnt);
+    const bool udp = f->kind == SocketKind::kUdp;
+    if (!udp && spans.total() == 0) return 0;  // tcp_recvmsg with len 0 returns at once
+    // For UDP always ask the datagram's real length, to report MSG_TRUNC.
+    const int rflags = ((flags & MSG_PEEK) ? msgflags::kPeek : 0) | (udp ? msgflags::kTrunc : 0);
+    const bool nonblock = f->nonblocking || (flags & MSG_DONTWAIT);
+    const bool waitall = !udp && (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
+    const auto deadline = deadline_after(l.now(), f->rcvtimeo);
+    Pin pin(f);
+    size_t got = 0;
+    for (;;) {
+        Endpoint peer;
+        const ssize_t r = l.stack().recv(f->sock, spans.remaining(), from ? &peer : nullptr, rflags, l.now());
+        if (r >= 0) {
+            if (from != nullptr && (udp || got == 0)) {
+                if (udp) endpoint_to_sockaddr(peer, from, fromlen); else *fromlen = 0;
+            }
+            if (udp) {
+                const size_t len = static_cast<size_t>(r);
+                if (len > spans.total() && msg_flags) *msg_flags |= MSG_TRUNC;
+                return static_cast<long>((flags & MSG_TRUNC) ? len : std::min(len, spans.total()));
+            }
+            got += static_cast<size_t>(r);
+            spans.consume(static_cast<size_t>(r));
+            if (r == 0 || !waitall || got >= spans.total() || nonblock) return static_cast<long>(got);
+        } else if (r != -EAGAIN || nonblock) {
+            return got > 0 ? static_cast<long>(got) : r;
+        }
+        const int w = l.wait(deadline);
+        if (l.file(fd) != f || f->sock == 0) return got > 0 ? static_cast<long>(got) : -EBADF;
+        if (w == -ETIMEDOUT) return got > 0 ? static_cast<long>(got) : -EAGAIN;
+        if (w < 0) return got > 0 ? static_cast<long>(got) : w;
+    }
+}
+
+}  // namespace ustack::preload::calls

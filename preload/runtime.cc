@@ -1,0 +1,389 @@
+#include "preload/runtime.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "netdev/pcap_recorder.h"
+#include "preload/config.h"
+#include "preload/log.h"
+#include "preload/real.h"
+#include "preload/thread_state.h"
+#include "stack/core/heap.h"
+
+namespace ustack::preload {
+namespace {
+
+constinit Runtime g_runtime;
+
+// Internal fds live just below this (or below the soft RLIMIT_NOFILE if smaller), far from
+// the small numbers programs dup2 onto, but low enough that the kernel's per-process fd
+// array stays small.
+constexpr int kHighFdCeiling = 4096;
+constexpr int kHighFdBand = 64;
+
+// The waiter of the calling thread. initial-exec TLS: no allocation, usable in any context.
+__attribute__((tls_model("initial-exec"))) thread_local Waiter t_waiter;
+
+uint64_t random_u64() {
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof v, GRND_NONBLOCK) != sizeof v) v = static_cast<uint64_t>(monotonic_now().count()) ^ static_cast<uint64_t>(getpid());
+    return v;
+}
+
+void drain(int fd) {
+    uint64_t v;
+    while (real::read(fd, &v, sizeof v) > 0) {
+    }
+}
+
+void notify(int fd) {
+    uint64_t one = 1;
+    (void)real::write(fd, &one, sizeof one);
+}
+
+}  // namespace
+
+Instant monotonic_now() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return Instant(int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec);
+}
+
+Runtime& Runtime::instance() { return g_runtime; }
+
+Waiter::~Waiter() {
+    if (linked) {
+        // The thread left the library without unregistering (a longjmp out of a signal
+        // handler while it slept); unlink before the TLS goes away.
+        StackLock lock(g_runtime);
+        if (linked) {
+            if (prev) prev->next = next; else g_runtime.waiters_ = next;
+            if (next) next->prev = prev;
+            linked = false;
+        }
+    }
+    if (efd >= 0) {
+        g_runtime.fds().exchange(efd, nullptr);
+        real::close(efd);
+    }
+}
+
+void Runtime::on_load() {
+    real::resolve_all();
+    if (auto level = parse_log_level(getenv("USTACK_LOG"))) set_log_level(*level);
+    if (getenv("USTACK_DEVICE") == nullptr) {
+        Mode expected = Mode::kUnset;
+        mode_.compare_exchange_strong(expected, Mode::kInert);
+    }
+    pthread_atfork(nullptr, nullptr, [] { g_runtime.on_fork_child(); });
+}
+
+bool Runtime::stack_available() {
+    Mode m = mode();
+    if (m == Mode::kActive) return !thread_state().in_runtime;
+    if (m != Mode::kUnset || thread_state().in_runtime) return false;
+    if (getenv("USTACK_DEVICE") == nullptr) {  // a socket() before our constructor ran
+        Mode expected = Mode::kUnset;
+        mode_.compare_exchange_strong(expected, Mode::kInert);
+        return false;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (mode() == Mode::kUnset) {
+        InRuntime guard;  // the device's own sockets (ioctl helpers) go to the kernel
+        if (!bring_up()) fall_back();
+    }
+    return mode() == Mode::kActive;
+}
+
+void Runtime::fall_back() {
+    mode_.store(Mode::kFallback, std::memory_order_release);
+}
+
+int Runtime::move_high(int fd) {
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rlim_t ceiling = rl.rlim_cur == RLIM_INFINITY ? kHighFdCeiling : std::min<rlim_t>(rl.rlim_cur, kHighFdCeiling);
+    int floor = static_cast<int>(ceiling) - kHighFdBand;
+    int moved = fd;
+    if (floor > fd) {
+        int n = real::fcntl(fd, F_DUPFD_CLOEXEC, floor);
+        if (n >= 0) {
+            real::close(fd);
+            moved = n;
+        }
+    }
+    if (fds_.fits(moved)) fds_.exchange(moved, kInternalFd);
+    return moved;
+}
+
+bool Runtime::bring_up() {
+    ConfigResult cr = parse_config([](const char* name) -> const char* { return getenv(name); });
+    if (!cr.ok()) {
+        for (const std::string& e : cr.errors) USTACK_LOG_ERROR("%s", e.c_str());
+        return false;
+    }
+    const Config& cfg = cr.config;
+    set_log_level(cfg.log_level);
+
+    if (const std::string& err = heap::init(); !err.empty()) {
+        // heap::init's line already starts with "ustack: ".
+        USTACK_LOG_ERROR("%s", err.c_str() + (err.rfind("ustack: ", 0) == 0 ? 8 : 0));
+        return false;
+    }
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (!fds_.init(FdTable::capacity_for(rl.rlim_cur, rl.rlim_max))) {
+        USTACK_LOG_ERROR("cannot map the fd table (%zu slots); lower RLIMIT_NOFILE (ulimit -n)",
+                         FdTable::capacity_for(rl.rlim_cur, rl.rlim_max));
+        return false;
+    }
+
+    netdev::OpenResult opened = netdev::open_device(cfg.device);
+    if (!opened.device) {
+        USTACK_LOG_ERROR("%s", opened.error.c_str());
+        return false;
+    }
+    std::unique_ptr<netdev::Device> device = std::move(opened.device);
+    if (!cfg.pcap.empty()) {
+        netdev::PcapResult rec = netdev::record_to_pcap(std::move(device), cfg.pcap);
+        if (!rec.device) {
+            USTACK_LOG_ERROR("%s", rec.error.c_str());
+            return false;
+        }
+        device = std::move(rec.device);
+    }
+
+    StackConfig sc;
+    sc.address = cfg.address;
+    sc.gateway = cfg.gateway;
+    sc.mac = choose_mac(cfg.mac, device->hw_addr(), random_u64());
+    sc.seed = random_u64();
+
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    int cfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epfd < 0 || tfd < 0 || cfd < 0) {
+        USTACK_LOG_ERROR("cannot create the service thread's epoll/timerfd/eventfd (%s); raise RLIMIT_NOFILE", strerrordesc_np(errno));
+        for (int fd : {epfd, tfd, cfd}) if (fd >= 0) real::close(fd);
+        return false;
+    }
+    epoll_fd_ = move_high(epfd);
+    timer_fd_ = move_high(tfd);
+    control_fd_ = move_high(cfd);
+    const int dev_fd = device->wait_fd();
+    // The device opened its fd at the lowest free number; we cannot renumber an fd the
+    // device object holds, so it is only protected (README: residual risk).
+    if (dev_fd >= 0 && fds_.fits(dev_fd)) fds_.exchange(dev_fd, kInternalFd);
+
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    for (int fd : {dev_fd, timer_fd_, control_fd_}) {
+        if (fd < 0) continue;
+        ev.data.fd = fd;
+        if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+            USTACK_LOG_ERROR("cannot watch fd %d of device %s (%s)", fd, device->name().c_str(), strerrordesc_np(errno));
+            return false;
+        }
+    }
+
+    const Instant now = monotonic_now();
+    try {
+        void* mem = heap::allocate(sizeof(Stack), alignof(Stack));
+        stack_ = new (mem) Stack(sc, *device, now);
+    } catch (const std::exception& e) {
+        USTACK_LOG_ERROR("cannot create the stack: %s", e.what());
+        return false;
+    }
+    device_ = device.release();
+    arm_timer(stack_->next_deadline());
+
+    // The service thread must not take the program's signals: block them all while it is
+    // created so it inherits a full mask.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t tid;
+    int rc = pthread_create(&tid, nullptr, service_main, nullptr);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (rc != 0) {
+        USTACK_LOG_ERROR("cannot start the service thread (%s)", strerrordesc_np(rc));
+        return false;  // the stack object is leaked; nothing uses it
+    }
+    pthread_detach(tid);
+    mode_.store(Mode::kActive, std::memory_order_release);
+    USTACK_LOG_INFO("stack up on %s, address %s/%u, mac %s%s%s", device_->name().c_str(),
+                    sc.address.address.to_string().c_str(), sc.address.prefix_len, sc.mac.to_string().c_str(),
+                    sc.gateway ? ", gateway " : "", sc.gateway ? sc.gateway->to_string().c_str() : "");
+    return true;
+}
+
+void* service_main(void*) {
+    thread_state().in_runtime = true;
+    pthread_setname_np(pthread_self(), "ustack-service");
+    g_runtime.service_loop();
+    return nullptr;
+}
+
+void Runtime::service_loop() {
+    epoll_event evs[4];
+    for (;;) {
+        int n = epoll_wait(epoll_fd_, evs, 4, -1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            USTACK_LOG_ERROR("service thread: epoll_wait failed (%s); timers now only run during calls", strerrordesc_np(errno));
+            return;
+        }
+        for (int i = 0; i < n; ++i) {
+            if (evs[i].data.fd == timer_fd_ || evs[i].data.fd == control_fd_) drain(evs[i].data.fd);
+        }
+        StackLock lock(*this, StackLock::Role::kService);  // polls the stack; rearms on release
+    }
+}
+
+void Runtime::arm_timer(std::optional<Instant> deadline) {
+    Instant want = deadline ? *deadline : Instant::max();
+    if (want == armed_) return;
+    itimerspec its{};
+    if (deadline) {
+        int64_t ns = std::max<int64_t>(deadline->count(), 1);  // zero would disarm
+        its.it_value.tv_sec = ns / 1'000'000'000;
+        its.it_value.tv_nsec = ns % 1'000'000'000;
+    }
+    if (timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &its, nullptr) == 0) armed_ = want;
+}
+
+void Runtime::release_file(SocketFile* file, Instant now) {
+    if (--file->fd_refs > 0) return;
+    if (file->sock > 0) stack_->close(file->sock, now);
+    file->sock = 0;
+    if (file->pins == 0) delete file;
+}
+
+void Runtime::unpin(SocketFile* file) {
+    if (--file->pins == 0 && file->fd_refs == 0) delete file;
+}
+
+// fork(): the child has only the forking thread. The parent's stack (its service thread, its
+// lock, possibly mid-update) cannot be trusted there, so:
+//  * stack up in the parent: the child never touches the lock or the stack again. Stack fds
+//    it inherited fail with ENETDOWN ("the network is down" is true: this process has no
+//    stack); closing or dup'ing them works. New sockets go to the kernel. Internal fds are
+//    closed so they do not leak into the child's children.
+//  * stack never created (a daemon forking before its first socket): the child starts
+//    fresh and brings up its own stack lazily. The lock is re-made in case the fork caught
+//    another thread inside bring_up().
+void Runtime::on_fork_child() {
+    Mode m = mode();
+    if (m == Mode::kActive) {
+        mode_.store(Mode::kForkedChild, std::memory_order_release);
+        fds_.for_each([&](int fd, SocketFile* f) {
+            if (f == kInternalFd) {
+                fds_.exchange(fd, nullptr);
+                if (fd != device_->wait_fd()) real::close(fd);
+            }
+        });
+        // The device fd is closed too: the child's copy only keeps the parent's device busy.
+        if (device_->wait_fd() >= 0) real::close(device_->wait_fd());
+        t_waiter.efd = -1;  // closed above with the other internal fds
+        t_waiter.linked = false;
+    } else if (m == Mode::kUnset) {
+        new (&mu_) std::mutex();
+    }
+}
+
+// ---- StackLock ---------------------------------------------------------------------------
+
+StackLock::StackLock(Runtime& rt) : rt_(rt) { acquire(); }
+StackLock::StackLock(Runtime& rt, Role role) : rt_(rt), role_(role) { acquire(); }
+StackLock::~StackLock() { release(); }
+
+void StackLock::acquire() {
+    rt_.mu_.lock();
+    generation_ = rt_.stack_->generation();
+    now_ = monotonic_now();
+    rt_.stack_->poll(now_);
+}
+
+void StackLock::release() {
+    Stack& s = *rt_.stack_;
+    if (s.generation() != generation_) {
+        for (Waiter* w = rt_.waiters_; w != nullptr; w = w->next) notify(w->efd);
+    }
+    std::optional<Instant> d = s.next_deadline();
+    if (role_ == Role::kService) {
+        rt_.arm_timer(d);
+    } else if (d && *d < rt_.armed_) {
+        rt_.arm_timer(d);
+    }
+    rt_.mu_.unlock();
+}
+
+int StackLock::wait(std::optional<Instant> deadline) {
+    pollfd slot[1];
+    int r = wait(slot, 0, deadline);
+    return r < 0 ? r : 0;
+}
+
+int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, const sigset_t* sigmask) {
+    Waiter& w = t_waiter;
+    if (w.efd < 0) {
+        int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (efd < 0) return -errno;
+        w.efd = rt_.move_high(efd);
+    }
+    if (w.linked) {  // left linked by an earlier longjmp; relink cleanly
+        if (w.prev) w.prev->next = w.next; else rt_.waiters_ = w.next;
+        if (w.next) w.next->prev = w.prev;
+    }
+    w.prev = nullptr;
+    w.next = rt_.waiters_;
+    if (w.next) w.next->prev = &w;
+    rt_.waiters_ = &w;
+    w.linked = true;
+
+    fds[n].fd = w.efd;
+    fds[n].events = POLLIN;
+    fds[n].revents = 0;
+
+    release();
+    int r;
+    int saved = 0;
+    {
+        timespec ts{};
+        const timespec* tsp = nullptr;
+        if (deadline) {
+            Instant left = *deadline - monotonic_now();
+            if (left.count() < 0) left = Instant(0);
+            ts.tv_sec = left.count() / 1'000'000'000;
+            ts.tv_nsec = left.count() % 1'000'000'000;
+            tsp = &ts;
+        }
+        r = real::ppoll(fds, n + 1, tsp, sigmask);
+        saved = errno;
+    }
+    acquire();
+
+    if (w.prev) w.prev->next = w.next; else rt_.waiters_ = w.next;
+    if (w.next) w.next->prev = w.prev;
+    w.prev = w.next = nullptr;
+    w.linked = false;
+    drain(w.efd);
+
+    if (r < 0) return -saved;
+    int kernel_ready = r - (fds[n].revents != 0 ? 1 : 0);
+    if (kernel_ready == 0 && fds[n].revents == 0 && deadline && now_ >= *deadline) return -ETIMEDOUT;
+    return kernel_ready;
+}
+
+}  // namespace ustack::preload

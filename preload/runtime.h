@@ -1,0 +1,165 @@
+// The per-process runtime: one ustack::Stack behind one lock, the device under it, a
+// service thread, and the waiting machinery blocking calls use.
+//
+// Threading model
+// ---------------
+// * One Stack per process, created lazily by the first socket() the stack may carry
+//   (AF_INET, SOCK_STREAM/SOCK_DGRAM). Programs that never make one never open the device.
+// * The stack lock (Runtime::mu_) serialises every Stack call. It is only ever taken through
+//   StackLock, whose acquisition drives the device inline (stack.poll(now)) so that a busy
+//   program never waits for the service thread.
+// * The service thread sleeps in epoll_wait on the device's wait_fd, a timerfd armed to
+//   stack.next_deadline() and a control eventfd. Woken, it takes the lock (which polls the
+//   stack) and rearms the timerfd. It never spins: an idle process uses no CPU.
+// * Blocking calls: a thread whose operation would block registers its thread-local waiter
+//   eventfd (an intrusive list under the lock), unlocks, sleeps in poll() on that eventfd
+//   (plus the kernel fds, for poll/select) with the SO_RCVTIMEO/SO_SNDTIMEO or poll timeout,
+//   relocks, unregisters, drains the eventfd and looks again.
+// * Wakeups: StackLock remembers stack.generation() at acquisition. On release, if the
+//   generation moved, it writes to every registered waiter's eventfd; if next_deadline()
+//   became earlier than the timerfd's, it rearms the timerfd. Waiters register under the lock
+//   before they unlock, so no wakeup is lost.
+// * Nothing calls back into the program while the lock is held (SIGPIPE is raised after the
+//   lock is released).
+// * Time is CLOCK_MONOTONIC in nanoseconds.
+//
+// Failure model: with USTACK_DEVICE unset the library is inert. If the configuration is
+// invalid or the device cannot be opened, one line per problem goes to stderr (once) and every
+// socket goes to the kernel, as Onload does; the program neither hangs nor crashes.
+//
+// Fork: see on_fork_child() in runtime.cc and README.md.
+#pragma once
+
+#include <poll.h>
+#include <signal.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "netdev/device.h"
+#include "preload/fd_table.h"
+#include "preload/socket_file.h"
+#include "stack/stack.h"
+
+namespace ustack::preload {
+
+enum class Mode : int {
+    kUnset,        // the stack has not been asked for yet
+    kInert,        // USTACK_DEVICE unset: everything is the kernel's
+    kFallback,     // configuration or device failed (reported once): everything is the kernel's
+    kActive,       // the stack is up
+    kForkedChild,  // a fork child of a process whose stack was up: that stack is unusable here
+};
+
+Instant monotonic_now();
+
+// A thread's wakeup: an eventfd the stack lock's releaser writes to. Lives in TLS.
+struct Waiter {
+    int efd = -1;
+    Waiter* prev = nullptr;
+    Waiter* next = nullptr;
+    bool linked = false;
+    ~Waiter();
+};
+
+void* service_main(void*);
+
+class Runtime {
+public:
+    static Runtime& instance();
+
+    // From the library constructor: log level, real functions, pthread_atfork.
+    void on_load();
+
+    Mode mode() const { return mode_.load(std::memory_order_acquire); }
+
+    // True when a new AF_INET socket should go to the stack; brings the stack up on the first
+    // call. False means "use the kernel" (inert, fallback, fork child, or a call from inside
+    // the runtime itself).
+    bool stack_available();
+
+    FdTable& fds() { return fds_; }
+
+    // The fd's SocketFile when it is a stack socket (lock-free peek; re-check under the lock).
+    SocketFile* peek(int fd) const {
+        SocketFile* f = fds_.get(fd);
+        return f == kInternalFd ? nullptr : f;
+    }
+    bool is_internal(int fd) const { return fds_.get(fd) == kInternalFd; }
+
+    // Drops one fd's reference to file (under the lock): the last one closes the stack socket.
+    void release_file(SocketFile* file, Instant now);
+    // Drops a pin taken by a blocked caller; frees the SocketFile if nothing else holds it.
+    void unpin(SocketFile* file);
+
+    void on_fork_child();
+
+private:
+    friend class StackLock;
+    friend struct Waiter;
+    friend void* service_main(void*);
+
+    bool bring_up();  // under mu_
+    void fall_back();
+    int move_high(int fd);  // returns the new (or, on failure, the old) fd, marked internal
+    void service_loop();
+    void arm_timer(std::optional<Instant> deadline);
+
+    std::mutex mu_;  // the stack lock: guards everything below and every SocketFile
+    std::atomic<Mode> mode_{Mode::kUnset};
+    FdTable fds_;                              // stores under mu_, loads lock-free
+    Stack* stack_ = nullptr;                   // on the stack heap; never destroyed
+    netdev::Device* device_ = nullptr;         // owned; never destroyed (the stack points to it)
+    int epoll_fd_ = -1;                        // the service thread's wait set
+    int timer_fd_ = -1;                        // CLOCK_MONOTONIC timerfd, absolute
+    int control_fd_ = -1;                      // eventfd: wakes the service thread
+    Instant armed_{Instant::max()};            // what timer_fd_ is armed for; max: disarmed
+    Waiter* waiters_ = nullptr;                // threads blocked on stack readiness
+};
+
+// The only way to use the stack. Holding one means holding the stack lock.
+class StackLock {
+public:
+    explicit StackLock(Runtime& rt);
+    ~StackLock();
+    StackLock(const StackLock&) = delete;
+    StackLock& operator=(const StackLock&) = delete;
+
+    Stack& stack() { return *rt_.stack_; }
+    Runtime& runtime() { return rt_; }
+    Instant now() const { return now_; }
+
+    // The fd's SocketFile, looked up again under the lock; nullptr if it is not (or no
+    // longer) a stack socket.
+    SocketFile* file(int fd) const { return rt_.peek(fd); }
+
+    // Sleeps with the lock released until the stack's readiness may have changed, deadline
+    // (if any) passes, or a signal arrives. fds[0..n-1] are kernel fds polled too (their
+    // revents are filled); one more slot, fds[n], must exist for the waiter. Returns the
+    // number of kernel fds ready (>= 0), -ETIMEDOUT, -EINTR or another -errno.
+    int wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, const sigset_t* sigmask = nullptr);
+    // The common case: nothing but the stack to wait for.
+    int wait(std::optional<Instant> deadline);
+
+private:
+    friend class Runtime;
+    enum class Role { kCaller, kService };
+    StackLock(Runtime& rt, Role role);
+    void acquire();
+    void release();
+
+    Runtime& rt_;
+    Role role_ = Role::kCaller;
+    uint64_t generation_ = 0;
+    Instant now_{0};
+};
+
+// Returns the deadline for a timeout, nullopt for "forever".
+inline std::optional<Instant> deadline_after(Instant now, Duration timeout) {
+    if (timeout.count() <= 0) return std::nullopt;
+    return now + timeout;
+}
+
+}  // namespace ustack::preload

@@ -1,0 +1,430 @@
+// Socket lifecycle, options and fd duplication for stack sockets.
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "preload/calls.h"
+#include "preload/calls_internal.h"
+#include "preload/log.h"
+#include "preload/real.h"
+#include "preload/runtime.h"
+#include "preload/sockaddr.h"
+
+namespace ustack::preload::calls {
+
+long socket(int domain, int type, int protocol) {
+    const int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const bool tcp = base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP);
+    const bool udp = base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP);
+    if (domain != AF_INET || !(tcp || udp)) return kPassToKernel;
+    Runtime& rt = Runtime::instance();
+    if (!rt.stack_available()) return kPassToKernel;
+
+    // The kernel socket of the same family and type: it holds the fd number, takes every
+    // option first, and becomes the socket if it is handed to the kernel.
+    const int fd = real::socket(domain, type, protocol);
+    if (fd < 0) return -errno;
+    if (!rt.fds().fits(fd)) return fd;
+
+    StackLock l(rt);
+    const int id = l.stack().socket(tcp ? SocketKind::kTcp : SocketKind::kUdp);
+    if (id < 0) {
+        USTACK_LOG_DEBUG("stack refused a socket (%s); fd %d is a kernel socket", strerrordesc_np(-id), fd);
+        return fd;
+    }
+    auto* f = new SocketFile;
+    f->sock = id;
+    f->kind = tcp ? SocketKind::kTcp : SocketKind::kUdp;
+    f->type = base;
+    f->fd_refs = 1;
+    f->nonblocking = (type & SOCK_NONBLOCK) != 0;
+    f->options = l.stack().get_options(id);
+    rt.fds().exchange(fd, f);
+    USTACK_LOG_DEBUG("fd %d: stack %s socket %d", fd, tcp ? "TCP" : "UDP", id);
+    return fd;
+}
+
+// Moves a stack socket to the kernel: the stack socket is closed and every fd that shared
+// it becomes a plain kernel fd (its kernel socket already carries every option we were
+// given). Must not be called while another thread is blocked on the socket: such a thread
+// wakes, finds the fd no longer a stack fd, and fails with EBADF.
+void hand_over(StackLock& l, int fd, SocketFile* f) {
+    Runtime& rt = l.runtime();
+    if (f->fd_refs == 1) {
+        rt.fds().exchange(fd, nullptr);
+    } else {  // dup'ed: find the others (a scan of the table; rare)
+        rt.fds().for_each([&](int other, SocketFile* e) {
+            if (e == f) rt.fds().exchange(other, nullptr);
+        });
+    }
+    if (f->sock > 0) l.stack().close(f->sock, l.now());
+    f->sock = 0;
+    f->fd_refs = 0;
+    if (f->pins == 0) delete f;
+}
+
+long connect(int fd, const sockaddr* addr, socklen_t len) {
+    Runtime& rt = Runtime::instance();
+    if (rt.mode() != Mode::kActive) return forked_child_error(fd);
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    if (f == nullptr) return kPassToKernel;
+    Endpoint remote;
+    if (int r = endpoint_from_sockaddr(addr, len, AddrUse::kConnect, &remote); r != 0) return r;
+
+    if (!l.stack().routes(remote.addr)) {
+        // Loopback, or no route: the kernel's. A socket bound on the stack can follow only if
+        // it was bound to the wildcard address; the port comes along.
+        if (f->bound && !f->bound_to.addr.is_unspecified()) return -ENETUNREACH;
+        const uint16_t port = f->bound ? f->bound_to.port : 0;
+        USTACK_LOG_DEBUG("fd %d: connect to %s is not routed by the stack; handing the socket to the kernel",
+                         fd, remote.addr.to_string().c_str());
+        hand_over(l, fd, f);
+        if (port != 0) {
+            sockaddr_in any = to_sockaddr_in(Endpoint{wire::Ipv4Addr::any(), port});
+            if (real::bind(fd, reinterpret_cast<sockaddr*>(&any), sizeof any) != 0) return -errno;
+        }
+        return kPassToKernel;
+    }
+
+    int r = l.stack().connect(f->sock, remote, l.now());
+    if (f->kind == SocketKind::kUdp || r != -EINPROGRESS) return r;
+    if (f->nonblocking) return -EINPROGRESS;
+
+    // A blocking connect: wait for the handshake's outcome.
+    Pin pin(f);
+    const auto deadline = deadline_after(l.now(), f->sndtimeo);
+    for (;;) {
+        const uint32_t ev = l.stack().poll_events(f->sock);
+        if (ev & (readiness::kOut | readiness::kErr | readiness::kHup)) {
+            const int err = l.stack().take_error(f->sock);
+            return err != 0 ? -err : 0;
+        }
+        const int w = l.wait(deadline);
+        if (l.file(fd) != f || f->sock == 0) return -EBADF;
+        if (w == -ETIMEDOUT) return -EINPROGRESS;  // as the kernel does on SO_SNDTIMEO
+        if (w < 0) return w;
+    }
+}
+
+long bind(int fd, const sockaddr* addr, socklen_t len) {
+    Runtime& rt = Runtime::instance();
+    if (rt.mode() != Mode::kActive) return forked_child_error(fd);
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    if (f == nullptr) return kPassToKernel;
+    Endpoint local;
+    if (int r = endpoint_from_sockaddr(addr, len, AddrUse::kBind, &local); r != 0) return r;
+    if (local.addr.is_unspecified() || l.stack().is_local_address(local.addr)) {
+        int r = l.stack().bind(f->sock, local);
+        if (r == 0) {
+            f->bound = true;
+            f->bound_to = local;
+            Endpoint actual;
+            if (l.stack().local_endpoint(f->sock, &actual) == 0) f->bound_to.port = actual.port;
+        }
+        return r;
+    }
+    // Loopback or another address of the host's: the kernel serves it.
+    USTACK_LOG_DEBUG("fd %d: bind to %s is not the stack's address; handing the socket to the kernel",
+                     fd, local.addr.to_string().c_str());
+    hand_over(l, fd, f);
+    return kPassToKernel;
+}
+
+long listen(int fd, int backlog) {
+    Runtime& rt = Runtime::instance();
+    if (rt.mode() != Mode::kActive) return forked_child_error(fd);
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    if (f == nullptr) return kPassToKernel;
+    int r = l.stack().listen(f->sock, backlog);
+    if (r == 0) f->listening = true;
+    return r;
+}
+
+long accept(int fd, sockaddr* addr, socklen_t* len, int flags) {
+    Runtime& rt = Runtime::instance();
+    if (rt.mode() != Mode::kActive) return forked_child_error(fd);
+    if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
+    if (addr != nullptr && len == nullptr) return -EFAULT;
+    if (addr != nullptr && static_cast<int>(*len) < 0) return -EINVAL;
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    if (f == nullptr) return kPassToKernel;
+    Pin pin(f);
+    const auto deadline = deadline_after(l.now(), f->rcvtimeo);
+    for (;;) {
+        Endpoint peer;
+        const int id = l.stack().accept(f->sock, &peer, l.now());
+        if (id >= 0) {
+            const int nfd = real::socket(AF_INET, SOCK_STREAM | flags, 0);
+            if (nfd < 0 || !rt.fds().fits(nfd)) {
+                const int err = nfd < 0 ? errno : EMFILE;
+                if (nfd >= 0) real::close(nfd);
+                l.stack().close(id, l.now());  // the connection is lost, as when the kernel fails to allocate
+                return -err;
+            }
+            auto* nf = new SocketFile;
+            nf->sock = id;
+            nf->kind = SocketKind::kTcp;
+            nf->type = SOCK_STREAM;
+            nf->fd_refs = 1;
+            nf->nonblocking = (flags & SOCK_NONBLOCK) != 0;
+            nf->options = l.stack().get_options(id);
+            rt.fds().exchange(nfd, nf);
+            endpoint_to_sockaddr(peer, addr, len);
+            return nfd;
+        }
+        if (id != -EAGAIN || f->nonblocking) return id;
+        const int w = l.wait(deadline);
+        if (l.file(fd) != f || f->sock == 0) return -EBADF;
+        if (w == -ETIMEDOUT) return -EAGAIN;
+        if (w < 0) return w;
+    }
+}
+
+long shutdown(int fd, int how) {
+    Runtime& rt = Runtime::instance();
+    if (rt.mode() != Mode::kActive) return forked_child_error(fd);
+    if (how < SHUT_RD || how > SHUT_RDWR) return -EINVAL;
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    if (f == nullptr) return kPassToKernel;
+    return l.stack().shutdown(f->sock, how, l.now());
+}
+
+long close(int fd) {
+    Runtime& rt = Runtime::instance();
+    if (rt.mode() != Mode::kActive) {
+        // Fork child: forget the parent's socket here; the parent's stack is untouched.
+        rt.fds().exchange(fd, nullptr);
+        return kPassToKernel;
+    }
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    if (f == nullptr) return kPassToKernel;
+    rt.fds().exchange(fd, nullptr);
+    rt.release_file(f, l.now());
+    // Still under the lock: the number must not be reused by another thread's socket()
+    // before the table entry is cleared (it is now), and the kernel close is quick (the
+    // kernel socket is never connected).
+    return real::close(fd) == 0 ? 0 : -errno;
+}
+
+namespace {
+// Records newfd as another fd of f (after the real dup made it).
+long share(StackLock* l, int newfd, SocketFile* f) {
+    Runtime& rt = Runtime::instance();
+    if (!rt.fds().fits(newfd)) {
+        real::close(newfd);
+        return -EMFILE;
+    }
+    SocketFile* prev = rt.fds().exchange(newfd, f);
+    if (l != nullptr) {
+        ++f->fd_refs;
+        if (prev != nullptr && prev != kInternalFd) rt.release_file(prev, l->now());
+    }
+    return newfd;
+}
+}  // namespace
+
+long dup(int fd) {
+    Runtime& rt = Runtime::instance();
+    if (rt.mode() != Mode::kActive) {
+        SocketFile* f = rt.peek(fd);
+        int n = real::dup(fd);
+        if (n < 0) return -errno;
+        return f ? share(nullptr, n, f) : n;
+    }
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    if (f == nullptr) return kPassToKernel;
+    int n = real::dup(fd);
+    if (n < 0) return -errno;
+    return share(&l, n, f);
+}
+
+long dup3(int oldfd, int newfd, int flags, bool is_dup2) {
+    Runtime& rt = Runtime::instance();
+    if (rt.is_internal(newfd)) {
+        USTACK_LOG_WARN("the program dup%s'ed fd %d onto fd %d, which ustack uses for its device or timers; refused with EBUSY",
+                        is_dup2 ? "2" : "3", oldfd, newfd);
+        return -EBUSY;
+    }
+    auto real_dup = [&]() -> int { return is_dup2 ? real::dup2(oldfd, newfd) : real::dup3(oldfd, newfd, flags); };
+    if (rt.mode() != Mode::kActive) {
+        SocketFile* f = rt.peek(oldfd);
+        int n = real_dup();
+        if (n < 0) return -errno;
+        if (oldfd == newfd) return n;
+        rt.fds().exchange(newfd, f);  // the child drops the parent's socket without touching the stack
+        return n;
+    }
+    StackLock l(rt);
+    SocketFile* f = l.file(oldfd);
+    SocketFile* g = l.file(newfd);
+    if (f == nullptr && g == nullptr) return kPassToKernel;
+    int n = real_dup();
+    if (n < 0) return -errno;
+    if (oldfd == newfd) return n;
+    if (f != nullptr) return share(&l, n, f);
+    rt.fds().exchange(newfd, nullptr);
+    rt.release_file(g, l.now());
+    return n;
+}
+
+long fcntl(int fd, int cmd, unsigned long arg, bool is64) {
+    Runtime& rt = Runtime::instance();
+    auto real_fcntl = [&]() -> int { return is64 ? real::fcntl64(fd, cmd, arg) : real::fcntl(fd, cmd, arg); };
+    if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
+        if (rt.mode() != Mode::kActive) {
+            SocketFile* f = rt.peek(fd);
+            int n = real_fcntl();
+            if (n < 0) return -errno;
+            return f ? share(nullptr, n, f) : n;
+        }
+        StackLock l(rt);
+        SocketFile* f = l.file(fd);
+        if (f == nullptr) return kPassToKernel;
+        int n = real_fcntl();
+        if (n < 0) return -errno;
+        return share(&l, n, f);
+    }
+    if (cmd == F_SETFL && rt.mode() == Mode::kActive) {
+        // The kernel fd gets the flags too (it is what F_GETFL reports, and what a handed-over
+        // socket keeps); the open file description's O_NONBLOCK is what stack calls obey.
+        StackLock l(rt);
+        SocketFile* f = l.file(fd);
+        if (f == nullptr) return kPassToKernel;
+        if (real_fcntl() != 0) return -errno;
+        f->nonblocking = (arg & O_NONBLOCK) != 0;
+        return 0;
+    }
+    return kPassToKernel;
+}
+
+long ioctl(int fd, unsigned long request, void* arg) {
+    Runtime& rt = Runtime::instance();
+    if (request != FIONBIO && request != FIONREAD && request != SIOCOUTQ) return kPassToKernel;
+    if (rt.mode() != Mode::kActive) return forked_child_error(fd);
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    if (f == nullptr) return kPassToKernel;
+    if (request == FIONBIO) {
+        if (real::ioctl(fd, request, arg) != 0) return -errno;
+        int on = 0;
+        std::memcpy(&on, arg, sizeof on);
+        f->nonblocking = on != 0;
+        return 0;
+    }
+    if (arg == nullptr) return -EFAULT;
+    if (f->listening) return -EINVAL;  // as tcp_ioctl for a listening socket
+    const size_t bytes = request == FIONREAD ? l.stack().recv_queue_bytes(f->sock) : l.stack().send_queue_bytes(f->sock);
+    const int v = static_cast<int>(std::min<size_t>(bytes, INT_MAX));
+    std::memcpy(arg, &v, sizeof v);
+    return 0;
+}
+
+long getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
+    Runtime& rt = Runtime::instance();
+    const bool ours = level == SOL_SOCKET && (name == SO_ERROR || name == SO_ACCEPTCONN);
+    if (!ours) return kPassToKernel;  // the kernel socket holds every option we were given
+    if (rt.mode() != Mode::kActive) return forked_child_error(fd);
+    if (len == nullptr || val == nullptr) return -EFAULT;
+    if (static_cast<int>(*len) < 0) return -EINVAL;
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    if (f == nullptr) return kPassToKernel;
+    const int v = name == SO_ERROR ? l.stack().take_error(f->sock) : (f->listening ? 1 : 0);
+    const socklen_t n = std::min<socklen_t>(*len, sizeof v);
+    std::memcpy(val, &v, n);
+    *len = n;
+    return 0;
+}
+
+long setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
+    Runtime& rt = Runtime::instance();
+    // The kernel is the oracle for validation: if it refuses the option, so do we.
+    if (real::setsockopt(fd, level, name, val, len) != 0) return -errno;
+    if (rt.mode() != Mode::kActive) return 0;
+    const bool timeouts = level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO);
+    const bool stack_option =
+        (level == SOL_SOCKET && (name == SO_REUSEADDR || name == SO_KEEPALIVE || name == SO_RCVBUF || name == SO_SNDBUF)) ||
+        (level == IPPROTO_TCP && name == TCP_NODELAY) || (level == IPPROTO_IP && (name == IP_TTL || name == IP_TOS));
+    if (!timeouts && !stack_option) return 0;
+
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    if (f == nullptr) return 0;
+    if (timeouts) {
+        timeval tv{};
+        std::memcpy(&tv, val, std::min<size_t>(len, sizeof tv));
+        const Duration d = seconds(tv.tv_sec) + microseconds(tv.tv_usec);
+        (name == SO_RCVTIMEO ? f->rcvtimeo : f->sndtimeo) = d;
+        return 0;
+    }
+    int v = 0;
+    if (len >= sizeof(int)) {
+        std::memcpy(&v, val, sizeof v);
+    } else if (len >= 1) {
+        v = *static_cast<const unsigned char*>(val);
+    }
+    SocketOptions o = f->options;
+    if (level == SOL_SOCKET) {
+        if (name == SO_REUSEADDR) o.reuse_addr = v != 0;
+        if (name == SO_KEEPALIVE) o.keepalive = v != 0;
+        if (name == SO_RCVBUF) o.rcvbuf = v;
+        if (name == SO_SNDBUF) o.sndbuf = v;
+    } else if (level == IPPROTO_TCP) {
+        o.tcp_nodelay = v != 0;
+    } else if (name == IP_TTL) {
+        o.ttl = static_cast<uint8_t>(v == -1 ? 64 : v);  // -1: the default
+    } else {
+        o.tos = static_cast<uint8_t>(v);
+    }
+    if (int r = l.stack().set_options(f->sock, o); r < 0) return r;
+    f->options = o;
+    return 0;
+}
+
+long getsockname(int fd, sockaddr* addr, socklen_t* len) {
+    Runtime& rt = Runtime::instance();
+    if (rt.mode() != Mode::kActive) return forked_child_error(fd);
+    if (addr == nullptr || len == nullptr) return -EFAULT;
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    if (f == nullptr) return kPassToKernel;
+    Endpoint ep;
+    if (int r = l.stack().local_endpoint(f->sock, &ep); r < 0) return r;
+    return endpoint_to_sockaddr(ep, addr, len);
+}
+
+long getpeername(int fd, sockaddr* addr, socklen_t* len) {
+    Runtime& rt = Runtime::instance();
+    if (rt.mode() != Mode::kActive) return forked_child_error(fd);
+    if (addr == nullptr || len == nullptr) return -EFAULT;
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    if (f == nullptr) return kPassToKernel;
+    Endpoint ep;
+    if (int r = l.stack().remote_endpoint(f->sock, &ep); r < 0) return r;
+    return endpoint_to_sockaddr(ep, addr, len);
+}
+
+long forked_child_error(int fd) {
+    static std::atomic<bool> said{false};
+    if (!said.exchange(true)) {
+        USTACK_LOG_WARN("fd %d is a socket of the parent process's user-space stack, which a forked child cannot use; "
+                        "calls on it fail with ENETDOWN (make sockets after fork, or run without ustack)", fd);
+    }
+    return -ENETDOWN;
+}
+
+}  // namespace ustack::preload::calls
