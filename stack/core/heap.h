@@ -12,7 +12,9 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace ustack::heap {
 
@@ -40,6 +42,11 @@ struct Allocator {
     template <class U>
     friend bool operator==(const Allocator&, const Allocator<U>&) noexcept { return true; }
 };
+
+template <class T>
+using Vector = std::vector<T, Allocator<T>>;
+template <class K, class V, class H = std::hash<K>>
+using HashMap = std::unordered_map<K, V, H, std::equal_to<K>, Allocator<std::pair<const K, V>>>;
 
 // Classes the stack creates with `new` derive from this to land on the stack heap.
 struct HeapObject {

@@ -1,0 +1,182 @@
+// ICMP and input validation, driven with hand-built frames over the in-memory pair.
+#include <cstring>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "netdev/pair.h"
+#include "stack/stack.h"
+#include "stack/wire/arp.h"
+#include "stack/wire/ethernet.h"
+#include "stack/wire/icmp.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/udp.h"
+
+namespace ustack {
+namespace {
+
+using namespace wire;
+
+const MacAddr kStackMac{{0x02, 0, 0, 0, 0, 0x01}};
+const MacAddr kPeerMac{{0x02, 0, 0, 0, 0, 0x02}};
+const Ipv4Addr kStackIp = Ipv4Addr::from_octets(192, 168, 7, 2);
+const Ipv4Addr kPeerIp = Ipv4Addr::from_octets(192, 168, 7, 1);
+
+class RawPeer : public ::testing::Test {
+protected:
+    RawPeer() {
+        auto [a, b] = netdev::PairDevice::create();
+        peer_ = std::move(a);
+        dev_ = std::move(b);
+        stack_ = std::make_unique<Stack>(StackConfig{{kStackIp, 24}, std::nullopt, kStackMac, 3}, *dev_, now_);
+    }
+
+    void inject(const std::vector<std::byte>& frame) {
+        ConstBytes f[] = {frame};
+        ASSERT_EQ(peer_->send(f), 1);
+        stack_->poll(now_);
+    }
+    std::vector<std::vector<std::byte>> frames_out() {
+        std::vector<std::vector<std::byte>> out;
+        std::vector<std::byte> buf(2048);
+        for (;;) {
+            netdev::RxSlot slot{buf};
+            if (peer_->receive(std::span(&slot, 1)) != 1) break;
+            out.emplace_back(buf.begin(), buf.begin() + static_cast<long>(slot.len));
+        }
+        return out;
+    }
+    // An IPv4 frame from the peer to the stack with the given protocol and L4 bytes.
+    static std::vector<std::byte> ip_frame(uint8_t proto, const std::vector<std::byte>& l4, Ipv4Addr dst = kStackIp) {
+        std::vector<std::byte> f(EthernetRepr::kHeaderLen + Ipv4Repr::kHeaderLen + l4.size());
+        EthernetRepr{kStackMac, kPeerMac, ethertype::kIpv4}.emit(f);
+        Ipv4Repr{kPeerIp, dst, proto, static_cast<uint16_t>(l4.size()), 64, 0, 1, false}.emit(std::span(f).subspan(14));
+        std::memcpy(f.data() + 34, l4.data(), l4.size());
+        return f;
+    }
+    static std::vector<std::byte> echo_request(uint16_t ident, uint16_t seq, std::vector<std::byte> data) {
+        IcmpRepr req{icmptype::kEchoRequest, 0, (uint32_t{ident} << 16) | seq, data};
+        std::vector<std::byte> l4(req.len());
+        req.emit(l4);
+        return l4;
+    }
+    void teach_arp() {
+        std::vector<std::byte> f(EthernetRepr::kHeaderLen + ArpRepr::kLen);
+        EthernetRepr{MacAddr::broadcast(), kPeerMac, ethertype::kArp}.emit(f);
+        ArpRepr{ArpOp::kRequest, kPeerMac, kPeerIp, MacAddr{}, kStackIp}.emit(std::span(f).subspan(14));
+        inject(f);
+    }
+
+    Instant now_{std::chrono::seconds(5)};
+    std::unique_ptr<netdev::PairDevice> peer_, dev_;
+    std::unique_ptr<Stack> stack_;
+};
+
+TEST_F(RawPeer, ArpRequestForOurAddressGetsAReply) {
+    teach_arp();
+    auto out = frames_out();
+    ASSERT_EQ(out.size(), 1u);
+    auto eth = EthernetView::parse(out[0]);
+    ASSERT_TRUE(eth);
+    EXPECT_EQ(eth->dst(), kPeerMac);
+    EXPECT_EQ(eth->ethertype(), ethertype::kArp);
+    auto arp = ArpRepr::parse(eth->payload());
+    ASSERT_TRUE(arp);
+    EXPECT_EQ(arp->op, ArpOp::kReply);
+    EXPECT_EQ(arp->sender_mac, kStackMac);
+    EXPECT_EQ(arp->sender_ip, kStackIp);
+    EXPECT_EQ(arp->target_ip, kPeerIp);
+}
+
+TEST_F(RawPeer, ArpRequestForAnotherAddressIsIgnored) {
+    std::vector<std::byte> f(EthernetRepr::kHeaderLen + ArpRepr::kLen);
+    EthernetRepr{MacAddr::broadcast(), kPeerMac, ethertype::kArp}.emit(f);
+    ArpRepr{ArpOp::kRequest, kPeerMac, kPeerIp, MacAddr{}, Ipv4Addr::from_octets(192, 168, 7, 50)}.emit(std::span(f).subspan(14));
+    inject(f);
+    EXPECT_TRUE(frames_out().empty());
+}
+
+TEST_F(RawPeer, EchoRequestGetsEchoReplyWithSameIdSeqAndData) {
+    teach_arp();
+    frames_out();
+    std::vector<std::byte> data(56);
+    for (size_t i = 0; i < data.size(); ++i) data[i] = std::byte(i);
+    inject(ip_frame(ipproto::kIcmp, echo_request(0x1234, 7, data)));
+    auto out = frames_out();
+    ASSERT_EQ(out.size(), 1u);
+    auto eth = EthernetView::parse(out[0]);
+    auto ip = Ipv4View::parse(eth->payload());
+    ASSERT_TRUE(ip);
+    EXPECT_TRUE(ip->checksum_valid());
+    EXPECT_EQ(ip->src(), kStackIp);
+    EXPECT_EQ(ip->dst(), kPeerIp);
+    auto icmp = IcmpView::parse(ip->payload());
+    ASSERT_TRUE(icmp);
+    EXPECT_TRUE(icmp->checksum_valid());
+    EXPECT_EQ(icmp->type(), icmptype::kEchoReply);
+    EXPECT_EQ(icmp->echo_ident(), 0x1234);
+    EXPECT_EQ(icmp->echo_seq(), 7);
+    EXPECT_TRUE(std::equal(data.begin(), data.end(), icmp->payload().begin(), icmp->payload().end()));
+    EXPECT_EQ(stack_->counters().icmp_echo_replies_sent, 1u);
+}
+
+TEST_F(RawPeer, EchoRequestWithBadChecksumIsCountedAndDropped) {
+    teach_arp();
+    frames_out();
+    auto l4 = echo_request(1, 1, std::vector<std::byte>(8));
+    l4[2] ^= std::byte{0xff};
+    inject(ip_frame(ipproto::kIcmp, l4));
+    EXPECT_TRUE(frames_out().empty());
+    EXPECT_EQ(stack_->counters().icmp_rx_malformed, 1u);
+}
+
+TEST_F(RawPeer, UdpToClosedPortQuotesTheOffendingDatagram) {
+    teach_arp();
+    frames_out();
+    std::vector<std::byte> l4(8 + 5);
+    std::memcpy(l4.data() + 8, "probe", 5);
+    UdpRepr{40000, 9}.emit(l4, kPeerIp, kStackIp, 5);
+    const auto sent = ip_frame(ipproto::kUdp, l4);
+    inject(sent);
+    auto out = frames_out();
+    ASSERT_EQ(out.size(), 1u);
+    auto ip = Ipv4View::parse(EthernetView::parse(out[0])->payload());
+    auto icmp = IcmpView::parse(ip->payload());
+    ASSERT_TRUE(icmp);
+    EXPECT_TRUE(icmp->checksum_valid());
+    EXPECT_EQ(icmp->type(), icmptype::kDestUnreachable);
+    EXPECT_EQ(icmp->code(), icmpcode::kPortUnreachable);
+    // RFC 792: the original IP header and (at least) the first 8 bytes of its data.
+    ASSERT_GE(icmp->payload().size(), 28u);
+    EXPECT_TRUE(std::equal(sent.begin() + 14, sent.begin() + 14 + 28, icmp->payload().begin()));
+}
+
+TEST_F(RawPeer, UdpToBroadcastClosedPortGetsNoIcmp) {
+    teach_arp();
+    frames_out();
+    std::vector<std::byte> l4(8);
+    UdpRepr{40000, 9}.emit(l4, kPeerIp, Ipv4Addr::broadcast(), 0);
+    inject(ip_frame(ipproto::kUdp, l4, Ipv4Addr::broadcast()));
+    EXPECT_TRUE(frames_out().empty());  // RFC 1122 3.2.2
+}
+
+TEST_F(RawPeer, MalformedInputIsCountedNeverAnswered) {
+    inject(std::vector<std::byte>(5));                               // shorter than Ethernet
+    std::vector<std::byte> runt(EthernetRepr::kHeaderLen + 10);      // IPv4 too short
+    EthernetRepr{kStackMac, kPeerMac, ethertype::kIpv4}.emit(runt);
+    inject(runt);
+    auto bad_sum = ip_frame(ipproto::kUdp, std::vector<std::byte>(8));
+    bad_sum[14 + 10] ^= std::byte{1};                                // header checksum
+    inject(bad_sum);
+    auto other = ip_frame(ipproto::kUdp, std::vector<std::byte>(8), Ipv4Addr::from_octets(192, 168, 7, 77));
+    inject(other);
+    EXPECT_TRUE(frames_out().empty());
+    const Counters& c = stack_->counters();
+    EXPECT_EQ(c.link_rx_malformed, 1u);
+    EXPECT_EQ(c.ip_rx_malformed, 1u);
+    EXPECT_EQ(c.ip_rx_bad_checksum, 1u);
+    EXPECT_EQ(c.ip_rx_not_for_us, 1u);
+}
+
+}  // namespace
+}  // namespace ustack

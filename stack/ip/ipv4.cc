@@ -1,0 +1,82 @@
+// IPv4 input and output (RFC 791, RFC 1122 3.2.1): routing, header checksum, TTL, and
+// counted drops of whatever is not for us.
+#include "stack/stack_impl.h"
+#include "stack/wire/ethernet.h"
+#include "stack/wire/icmp.h"
+#include "stack/wire/ipv4.h"
+
+namespace ustack {
+
+using wire::Ipv4Repr;
+using wire::Ipv4View;
+
+std::optional<Ipv4Addr> Stack::Impl::next_hop(Ipv4Addr dst) const {
+    if (dst.is_unspecified() || dst.is_loopback() || dst.is_multicast()) return std::nullopt;
+    if (dst.is_broadcast() || config.address.contains(dst)) return dst;
+    if (config.gateway) return *config.gateway;
+    return std::nullopt;
+}
+
+bool Stack::Impl::routes(Ipv4Addr dst) const {
+    // Our own address is not routed through the device: the kernel would reach it over loopback.
+    return dst != config.address.address && next_hop(dst).has_value();
+}
+
+bool Stack::Impl::send_ipv4(const IpSend& p, size_t l4_len, FunctionRef<void(std::span<std::byte>)> fill) {
+    const auto hop = next_hop(p.dst);
+    if (!hop) {
+        ++counters.ip_tx_no_route;
+        return false;
+    }
+    constexpr size_t kL2 = wire::EthernetRepr::kHeaderLen;
+    PacketBuffer* b = pool.take();
+    b->len = kL2 + Ipv4Repr::kHeaderLen + l4_len;
+    fill(b->bytes().subspan(kL2 + Ipv4Repr::kHeaderLen));
+    Ipv4Repr ip{p.src, p.dst, p.protocol, static_cast<uint16_t>(l4_len), p.ttl, p.tos, ip_ident++, p.dont_fragment};
+    ip.emit(b->bytes().subspan(kL2));
+    ++counters.ip_tx;
+    send_ip_frame(b, *hop);
+    return true;
+}
+
+void Stack::Impl::handle_ipv4(std::span<const std::byte> packet, bool checksum_partial) {
+    ++counters.ip_rx;
+    auto ip = Ipv4View::parse(packet);
+    if (!ip) {
+        ++counters.ip_rx_malformed;
+        return;
+    }
+    if (!ip->checksum_valid()) {
+        ++counters.ip_rx_bad_checksum;
+        return;
+    }
+    const Ipv4Addr dst = ip->dst();
+    const bool for_us = dst == config.address.address;
+    const bool broadcast = dst.is_broadcast() || dst == config.address.subnet_broadcast();
+    if (!for_us && !broadcast) {
+        ++counters.ip_rx_not_for_us;  // we do not forward (RFC 1122 3.3.1: hosts need not)
+        return;
+    }
+    if (ip->is_fragment()) {
+        ++counters.ip_rx_fragments_dropped;  // reassembly (RFC 815) is not built yet
+        return;
+    }
+    // Learn the sender's MAC opportunistically? No: RFC 1122 2.3.2.1 leaves it to ARP; we
+    // only learn from ARP so a spoofed IP packet cannot poison the cache.
+    switch (ip->protocol()) {
+        case wire::ipproto::kIcmp:
+            if (for_us) handle_icmp(*ip, checksum_partial);
+            break;
+        case wire::ipproto::kUdp:
+            handle_udp(*ip, checksum_partial);
+            break;
+        case wire::ipproto::kTcp:
+            if (for_us) handle_tcp(*ip, checksum_partial);  // RFC 1122 4.2.3.10: no broadcast TCP
+            break;
+        default:
+            ++counters.ip_rx_unknown_protocol;
+            if (for_us) send_dest_unreachable(*ip, wire::icmpcode::kProtocolUnreachable);
+    }
+}
+
+}  // namespace ustack

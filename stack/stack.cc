@@ -1,0 +1,331 @@
+// The Stack API: socket bookkeeping and dispatch to the UDP and TCP layers, and poll(), the
+// one place frames come in and timers run.
+#include "stack/stack.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "stack/stack_impl.h"
+#include "stack/tcp/api.h"
+#include "stack/udp/udp.h"
+#include "stack/wire/ethernet.h"
+
+namespace ustack {
+
+namespace {
+constexpr uint16_t kEphemeralLow = 32768;   // Linux net.ipv4.ip_local_port_range
+constexpr uint16_t kEphemeralHigh = 60999;
+constexpr size_t kRxBatch = 32;
+}  // namespace
+
+Stack::Impl::Impl(const StackConfig& cfg, netdev::Device& dev, Instant start)
+    : config(cfg),
+      device(dev),
+      now(start),
+      rng(cfg.seed),
+      mtu(dev.mtu()),
+      isn_secret(rng.next()),
+      pool(wire::EthernetRepr::kHeaderLen + dev.mtu()) {
+    const size_t slot_size = wire::EthernetRepr::kHeaderLen + mtu + 4;  // room for a VLAN tag
+    rx_buffers.resize(slot_size * kRxBatch);
+    rx_slots.resize(kRxBatch);
+    for (size_t i = 0; i < kRxBatch; ++i) rx_slots[i].buffer = {rx_buffers.data() + i * slot_size, slot_size};
+    next_ephemeral = static_cast<uint16_t>(kEphemeralLow + rng.below(kEphemeralHigh - kEphemeralLow + 1));
+    ip_ident = static_cast<uint16_t>(rng.next_u32());
+}
+
+Stack::Impl::~Impl() {
+    flush();
+    for (auto& [id, e] : sockets) delete e;
+    for (PacketBuffer* b : tx_batch) pool.give(b);
+}
+
+SocketEntry* Stack::Impl::find(int id) const {
+    auto it = sockets.find(id);
+    return it == sockets.end() ? nullptr : it->second;
+}
+
+int Stack::Impl::add_socket(SocketEntry* s) {
+    while (sockets.count(next_socket_id) != 0 || next_socket_id <= 0) {
+        next_socket_id = next_socket_id <= 0 ? 1 : next_socket_id + 1;
+    }
+    s->id = next_socket_id++;
+    if (s->tcp) s->tcp->id = s->id;
+    sockets[s->id] = s;
+    return s->id;
+}
+
+void Stack::Impl::destroy_socket(int id) {
+    SocketEntry* e = find(id);
+    if (e == nullptr) return;
+    if (e->bound) {
+        if (e->kind == SocketKind::kUdp) {
+            auto it = udp_ports.find(e->local.port);
+            if (it != udp_ports.end() && it->second == id) udp_ports.erase(it);
+        } else if (auto it = tcp_port_users.find(e->local.port); it != tcp_port_users.end() && --it->second == 0) {
+            tcp_port_users.erase(it);
+        }
+    }
+    if (e->tcp) {
+        tcp_connections.erase(FourTuple{e->tcp->local, e->tcp->remote});
+        if (auto it = tcp_listeners.find(e->local.port); it != tcp_listeners.end() && it->second == id) tcp_listeners.erase(it);
+    }
+    sockets.erase(id);
+    delete e;
+}
+
+bool Stack::Impl::port_in_use(SocketKind kind, uint16_t port) const {
+    if (kind == SocketKind::kUdp) return udp_ports.count(port) != 0;
+    return tcp_port_users.count(port) != 0 || tcp_listeners.count(port) != 0;
+}
+
+int Stack::Impl::allocate_ephemeral_port(SocketKind kind) {
+    constexpr uint32_t range = kEphemeralHigh - kEphemeralLow + 1;
+    for (uint32_t i = 0; i < range; ++i) {
+        const uint16_t port = next_ephemeral;
+        next_ephemeral = next_ephemeral == kEphemeralHigh ? kEphemeralLow : static_cast<uint16_t>(next_ephemeral + 1);
+        if (!port_in_use(kind, port)) return port;
+    }
+    return -EADDRNOTAVAIL;  // Linux's answer when the ephemeral range is exhausted
+}
+
+int Stack::Impl::autobind(SocketEntry& e, Ipv4Addr addr) {
+    const int port = allocate_ephemeral_port(e.kind);
+    if (port < 0) return port;
+    e.local = {addr, static_cast<uint16_t>(port)};
+    e.bound = true;
+    if (e.kind == SocketKind::kUdp) udp_ports[e.local.port] = e.id;
+    else ++tcp_port_users[e.local.port];
+    return 0;
+}
+
+// ---- Stack ---------------------------------------------------------------------------------
+
+Stack::Stack(const StackConfig& config, netdev::Device& device, Instant now)
+    : impl_(new Impl(config, device, now)) {}
+
+Stack::~Stack() = default;
+
+bool Stack::poll(Instant now) {
+    Impl& s = *impl_;
+    s.now = now;
+    const uint64_t before = s.generation;
+    bool worked = false;
+    // Take every frame waiting, in batches, then run due timers, then flush once.
+    for (int round = 0; round < 64; ++round) {
+        const int n = s.device.receive(s.rx_slots);
+        if (n <= 0) break;
+        worked = true;
+        for (int i = 0; i < n; ++i) {
+            netdev::RxSlot& slot = s.rx_slots[static_cast<size_t>(i)];
+            s.handle_frame(slot.buffer.first(slot.len), slot.checksum_partial);
+        }
+        if (static_cast<size_t>(n) < s.rx_slots.size()) break;
+    }
+    s.timers.prune([&](const TimerEntry& e) { return s.tcp_timer_stale(e); });
+    while (auto e = s.timers.pop_due(now)) {
+        worked = true;
+        s.run_tcp_timer(*e);
+    }
+    if (auto arp_due = s.arp.next_deadline(); arp_due && *arp_due <= now) {
+        s.run_arp_timers();
+        worked = true;
+    }
+    s.flush();
+    return worked && s.generation != before;
+}
+
+std::optional<Instant> Stack::next_deadline() const {
+    Impl& s = *impl_;
+    s.timers.prune([&](const TimerEntry& e) { return s.tcp_timer_stale(e); });
+    std::optional<Instant> d = s.timers.earliest();
+    if (auto a = s.arp.next_deadline(); a && (!d || *a < *d)) d = a;
+    return d;
+}
+
+uint64_t Stack::generation() const { return impl_->generation; }
+bool Stack::routes(Ipv4Addr dst) const { return impl_->routes(dst); }
+bool Stack::is_local_address(Ipv4Addr a) const { return a == impl_->config.address.address; }
+const Counters& Stack::counters() const { return impl_->counters; }
+const StackConfig& Stack::config() const { return impl_->config; }
+netdev::Device& Stack::device() { return impl_->device; }
+
+int Stack::socket(SocketKind kind) {
+    auto* e = new SocketEntry;
+    e->kind = kind;
+    if (kind == SocketKind::kUdp) {
+        e->udp.reset(new udp::UdpSocket);
+    } else {
+        e->tcp.reset(new tcp::Tcb(tcp::kDefaultBufferBytes, tcp::kDefaultBufferBytes));
+        e->tcp->cc = std::make_unique<tcp::Reno>();
+    }
+    return impl_->add_socket(e);
+}
+
+int Stack::bind(int sock, Endpoint local) {
+    Impl& s = *impl_;
+    SocketEntry* e = s.find(sock);
+    if (e == nullptr || !e->user_open) return -EBADF;
+    if (e->bound) return -EINVAL;
+    if (!local.addr.is_unspecified() && local.addr != s.config.address.address) return -EADDRNOTAVAIL;
+    if (local.port == 0) return s.autobind(*e, local.addr);
+    if (s.port_in_use(e->kind, local.port)) {
+        // SO_REUSEADDR lets a TCP socket share a port that has no listener (Linux semantics
+        // for restarting servers while old connections linger).
+        const bool reusable = e->kind == SocketKind::kTcp && e->options.reuse_addr && s.tcp_listeners.count(local.port) == 0;
+        if (!reusable) return -EADDRINUSE;
+    }
+    e->local = local;
+    e->bound = true;
+    if (e->kind == SocketKind::kUdp) s.udp_ports[local.port] = sock;
+    else ++s.tcp_port_users[local.port];
+    return 0;
+}
+
+int Stack::listen(int sock, int backlog) {
+    SocketEntry* e = impl_->find(sock);
+    if (e == nullptr || !e->user_open) return -EBADF;
+    if (e->kind != SocketKind::kTcp) return -EOPNOTSUPP;
+    return tcp::listen(*impl_, *e, backlog);
+}
+
+int Stack::accept(int sock, Endpoint* peer, Instant now) {
+    impl_->now = now;
+    SocketEntry* e = impl_->find(sock);
+    if (e == nullptr || !e->user_open) return -EBADF;
+    if (e->kind != SocketKind::kTcp) return -EOPNOTSUPP;
+    return tcp::accept(*impl_, *e, peer);
+}
+
+int Stack::connect(int sock, Endpoint remote, Instant now) {
+    Impl& s = *impl_;
+    s.now = now;
+    SocketEntry* e = s.find(sock);
+    if (e == nullptr || !e->user_open) return -EBADF;
+    const int r = e->kind == SocketKind::kUdp ? udp::connect(s, *e, remote) : tcp::connect(s, *e, remote);
+    s.flush();
+    return r;
+}
+
+ssize_t Stack::send(int sock, std::span<const ConstBytes> data, const Endpoint* dest, int flags, Instant now) {
+    Impl& s = *impl_;
+    s.now = now;
+    SocketEntry* e = s.find(sock);
+    if (e == nullptr || !e->user_open) return -EBADF;
+    const ssize_t r = e->kind == SocketKind::kUdp ? udp::send(s, *e, data, dest) : tcp::send(s, *e, data, flags);
+    s.flush();
+    return r;
+}
+
+ssize_t Stack::recv(int sock, std::span<const MutableBytes> data, Endpoint* from, int flags, Instant now) {
+    Impl& s = *impl_;
+    s.now = now;
+    SocketEntry* e = s.find(sock);
+    if (e == nullptr || !e->user_open) return -EBADF;
+    ssize_t r;
+    if (e->kind == SocketKind::kUdp) {
+        r = udp::recv(s, *e, data, from, flags);
+    } else {
+        r = tcp::recv(s, *e, data, flags);
+        if (r > 0 && from != nullptr) *from = e->tcp->remote;
+    }
+    s.flush();
+    return r;
+}
+
+int Stack::shutdown(int sock, int how, Instant now) {
+    Impl& s = *impl_;
+    s.now = now;
+    SocketEntry* e = s.find(sock);
+    if (e == nullptr || !e->user_open) return -EBADF;
+    if (e->kind == SocketKind::kUdp) {
+        if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
+        return e->udp->remote ? 0 : -ENOTCONN;
+    }
+    const int r = tcp::shutdown(s, *e, how);
+    s.flush();
+    return r;
+}
+
+void Stack::close(int sock, Instant now) {
+    Impl& s = *impl_;
+    s.now = now;
+    SocketEntry* e = s.find(sock);
+    if (e == nullptr || !e->user_open) return;
+    if (e->kind == SocketKind::kUdp) {
+        s.destroy_socket(sock);
+    } else {
+        tcp::close(s, *e);
+    }
+    s.wake();
+    s.flush();
+}
+
+uint32_t Stack::poll_events(int sock) const {
+    SocketEntry* e = impl_->find(sock);
+    if (e == nullptr || !e->user_open) return readiness::kErr | readiness::kHup;
+    return e->kind == SocketKind::kUdp ? udp::poll_events(*e) : tcp::poll_events(*e);
+}
+
+int Stack::take_error(int sock) {
+    SocketEntry* e = impl_->find(sock);
+    if (e == nullptr) return 0;
+    int& err = e->kind == SocketKind::kUdp ? e->udp->error : e->tcp->error;
+    const int r = err;
+    err = 0;
+    return r;
+}
+
+int Stack::local_endpoint(int sock, Endpoint* out) const {
+    SocketEntry* e = impl_->find(sock);
+    if (e == nullptr) return -EBADF;
+    *out = e->local;
+    if (e->tcp && e->tcp->state != tcp::State::kClosed && e->tcp->state != tcp::State::kListen) *out = e->tcp->local;
+    return 0;
+}
+
+int Stack::remote_endpoint(int sock, Endpoint* out) const {
+    SocketEntry* e = impl_->find(sock);
+    if (e == nullptr) return -EBADF;
+    if (e->kind == SocketKind::kUdp) {
+        if (!e->udp->remote) return -ENOTCONN;
+        *out = *e->udp->remote;
+        return 0;
+    }
+    const auto st = e->tcp->state;
+    if (st == tcp::State::kClosed || st == tcp::State::kListen || st == tcp::State::kSynSent) return -ENOTCONN;
+    *out = e->tcp->remote;
+    return 0;
+}
+
+size_t Stack::recv_queue_bytes(int sock) const {
+    SocketEntry* e = impl_->find(sock);
+    if (e == nullptr) return 0;
+    return e->kind == SocketKind::kUdp ? udp::recv_queue_bytes(*e) : e->tcp->recv_queue.size();
+}
+
+size_t Stack::send_queue_bytes(int sock) const {
+    SocketEntry* e = impl_->find(sock);
+    if (e == nullptr || !e->tcp) return 0;
+    return e->tcp->send_queue.size();
+}
+
+SocketOptions Stack::get_options(int sock) const {
+    SocketEntry* e = impl_->find(sock);
+    return e == nullptr ? SocketOptions{} : e->options;
+}
+
+int Stack::set_options(int sock, const SocketOptions& options) {
+    SocketEntry* e = impl_->find(sock);
+    if (e == nullptr) return -EBADF;
+    e->options = options;
+    if (e->tcp) {
+        e->tcp->nodelay = options.tcp_nodelay;
+        if (options.tcp_nodelay) impl_->tcp_output(*e->tcp);  // Linux pushes pending data at once
+        impl_->flush();
+    }
+    return 0;
+}
+
+}  // namespace ustack

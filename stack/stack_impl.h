@@ -1,0 +1,153 @@
+// The stack's internal state, shared by the layers (link/, ip/, udp/, tcp/). Only this
+// directory includes it; users see stack.h.
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "stack/core/function_ref.h"
+#include "stack/core/heap.h"
+#include "stack/core/packet_pool.h"
+#include "stack/core/rng.h"
+#include "stack/core/timer_queue.h"
+#include "stack/link/arp_cache.h"
+#include "stack/stack.h"
+#include "stack/tcp/tcb.h"
+#include "stack/udp/udp_socket.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/tcp.h"
+
+namespace ustack {
+
+// One socket id's state. Exactly one of udp/tcp is set.
+struct SocketEntry : heap::HeapObject {
+    int id = 0;
+    SocketKind kind = SocketKind::kUdp;
+    bool user_open = true;       // the API user still holds the id
+    bool bound = false;
+    Endpoint local;
+    SocketOptions options;
+    std::unique_ptr<udp::UdpSocket> udp;
+    std::unique_ptr<tcp::Tcb> tcp;
+};
+
+struct FourTuple {
+    Endpoint local, remote;
+    friend bool operator==(const FourTuple&, const FourTuple&) = default;
+};
+struct FourTupleHash {
+    size_t operator()(const FourTuple& t) const {
+        uint64_t a = (uint64_t{t.local.addr.value} << 32) | t.remote.addr.value;
+        uint64_t b = (uint64_t{t.local.port} << 16) | t.remote.port;
+        a ^= b * 0x9e3779b97f4a7c15ull;
+        a ^= a >> 29;
+        return static_cast<size_t>(a * 0xbf58476d1ce4e5b9ull);
+    }
+};
+
+template <class K, class V, class H = std::hash<K>>
+using HeapMap = heap::HashMap<K, V, H>;
+template <class T>
+using HeapVector = heap::Vector<T>;
+
+// Parameters of one outgoing IPv4 packet.
+struct IpSend {
+    Ipv4Addr src;
+    Ipv4Addr dst;
+    uint8_t protocol = 0;
+    uint8_t ttl = 64;
+    uint8_t tos = 0;
+    bool dont_fragment = true;
+};
+
+struct Stack::Impl : heap::HeapObject {
+    Impl(const StackConfig& config, netdev::Device& device, Instant now);
+    ~Impl();
+
+    StackConfig config;
+    netdev::Device& device;
+    Counters counters;
+    uint64_t generation = 0;
+    Instant now{0};
+    Rng rng;
+    size_t mtu;                  // IP MTU of the device
+    uint64_t isn_secret;
+    uint16_t ip_ident = 0;
+
+    PacketPool pool;
+    HeapVector<PacketBuffer*> tx_batch;   // frames built, flushed once per poll or call
+    HeapVector<std::byte> rx_buffers;     // receive slots' backing store
+    HeapVector<netdev::RxSlot> rx_slots;
+
+    link::ArpCache arp;
+    TimerQueue timers;
+
+    int next_socket_id = 1;
+    HeapMap<int, SocketEntry*> sockets;
+    HeapMap<uint16_t, int> udp_ports;               // bound UDP port -> socket id
+    HeapMap<FourTuple, int, FourTupleHash> tcp_connections;
+    HeapMap<uint16_t, int> tcp_listeners;           // port -> listening socket id
+    HeapMap<uint16_t, int> tcp_port_users;          // port -> number of bound TCP sockets
+    uint16_t next_ephemeral = 0;
+
+    // ICMP error rate limit: a token bucket like Linux's icmp_msgs_per_sec/burst.
+    double icmp_tokens = 50;
+    Instant icmp_refill{0};
+
+    void wake() { ++generation; }
+
+    // ---- sockets (stack.cc) ----
+    SocketEntry* find(int id) const;
+    int add_socket(SocketEntry* s);
+    void destroy_socket(int id);   // frees the entry and every index pointing at it
+    int allocate_ephemeral_port(SocketKind kind);
+    bool port_in_use(SocketKind kind, uint16_t port) const;
+    // Binds an unbound socket to addr and an ephemeral port (connect, or send before bind).
+    int autobind(SocketEntry& e, Ipv4Addr addr);
+
+    // ---- link (link/ethernet.cc, link/arp.cc) ----
+    void handle_frame(std::span<const std::byte> frame, bool checksum_partial);
+    void handle_arp(std::span<const std::byte> packet);
+    void send_arp_request(Ipv4Addr target);
+    // Prepends Ethernet to an IP packet in buf (which has 14 bytes of headroom) and queues
+    // it, or parks it on ARP resolution.
+    void send_ip_frame(PacketBuffer* buf, Ipv4Addr next_hop);
+    void queue_frame(PacketBuffer* buf);
+    void flush();
+    void run_arp_timers();
+
+    // ---- ip (ip/ipv4.cc, ip/icmp.cc) ----
+    std::optional<Ipv4Addr> next_hop(Ipv4Addr dst) const;
+    bool routes(Ipv4Addr dst) const;
+    // Builds and sends one IPv4 packet whose payload is l4_len bytes written by fill.
+    // Returns false (and counts) when there is no route.
+    bool send_ipv4(const IpSend& p, size_t l4_len, FunctionRef<void(std::span<std::byte>)> fill);
+    void handle_ipv4(std::span<const std::byte> packet, bool checksum_partial);
+    void handle_icmp(const wire::Ipv4View& ip, bool checksum_partial);
+    // ICMP destination unreachable about the packet `offending` (RFC 792, RFC 1122 3.2.2).
+    void send_dest_unreachable(const wire::Ipv4View& offending, uint8_t code);
+    size_t max_l4_payload() const { return mtu - wire::Ipv4Repr::kHeaderLen; }
+
+    // ---- udp (udp/udp.cc) ----
+    void handle_udp(const wire::Ipv4View& ip, bool checksum_partial);
+    void udp_icmp_error(Endpoint local, Endpoint remote, int err);
+
+    // ---- tcp (tcp/*.cc) ----
+    void handle_tcp(const wire::Ipv4View& ip, bool checksum_partial);
+    void run_tcp_timer(const TimerEntry& e);
+    bool tcp_timer_stale(const TimerEntry& e) const;
+    void tcp_arm(tcp::Tcb& t, tcp::TimerKind kind, Instant when);
+    void tcp_output(tcp::Tcb& t);
+    void tcp_send_segment(tcp::Tcb& t, wire::SeqNum seq, uint8_t flags, uint32_t payload_len);
+    void tcp_send_reset_for(const wire::Ipv4View& ip, const wire::TcpView& seg);
+    void tcp_enter_time_wait(tcp::Tcb& t);
+    void tcp_close_connection(tcp::Tcb& t, int error);  // to CLOSED; frees it if the user is gone
+    void tcp_maybe_free(tcp::Tcb& t);
+    wire::SeqNum tcp_isn(const FourTuple& ft) const;
+    uint16_t tcp_window_to_advertise(tcp::Tcb& t);
+    tcp::Tcb* tcp_lookup(const FourTuple& ft) const;
+    void tcp_listen_input(SocketEntry& listener, const wire::Ipv4View& ip, const wire::TcpView& seg);
+};
+
+}  // namespace ustack

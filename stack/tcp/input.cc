@@ -1,0 +1,336 @@
+// TCP input: RFC 9293 3.10.7.4 "SEGMENT ARRIVES", in the RFC's order of checks, with the
+// RFC 5961 blind-attack rules for RST and SYN.
+#include <algorithm>
+#include <cerrno>
+
+#include "stack/stack_impl.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/tcp.h"
+
+namespace ustack {
+
+using tcp::State;
+using tcp::Tcb;
+using wire::SeqNum;
+using wire::TcpFlags;
+using wire::TcpView;
+
+namespace {
+
+// The window a peer's segment carries, scaled (RFC 7323 2.3: never in a SYN).
+uint32_t peer_window(const Tcb& t, const TcpView& seg) {
+    if (seg.flags().syn()) return seg.window();
+    return uint32_t{seg.window()} << t.snd_wscale;
+}
+
+// RFC 9293 3.10.7.4, first check: is any of the segment inside the receive window?
+bool acceptable(const Tcb& t, SeqNum seq, uint32_t seg_len) {
+    const uint32_t rcv_wnd = t.rcv_adv > t.rcv_nxt ? static_cast<uint32_t>(t.rcv_adv - t.rcv_nxt) : 0;
+    if (seg_len == 0) {
+        if (rcv_wnd == 0) return seq == t.rcv_nxt;
+        return wire::seq_in_window(seq, t.rcv_nxt, t.rcv_nxt + rcv_wnd);
+    }
+    if (rcv_wnd == 0) return false;
+    return wire::seq_in_window(seq, t.rcv_nxt, t.rcv_nxt + rcv_wnd) ||
+           wire::seq_in_window(seq + seg_len - 1, t.rcv_nxt, t.rcv_nxt + rcv_wnd);
+}
+
+}  // namespace
+
+void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
+    ++counters.tcp_rx_segments;
+    auto seg = TcpView::parse(ip.payload());
+    if (!seg) {
+        ++counters.tcp_rx_malformed;
+        return;
+    }
+    if (!checksum_partial && !seg->checksum_valid(ip.src(), ip.dst())) {
+        ++counters.tcp_rx_bad_checksum;
+        return;
+    }
+    auto opts = wire::TcpOptions::parse(seg->options());
+    if (!opts) {
+        ++counters.tcp_rx_malformed;
+        return;
+    }
+    const FourTuple ft{{ip.dst(), seg->dst_port()}, {ip.src(), seg->src_port()}};
+    Tcb* t = tcp_lookup(ft);
+    // A new SYN for a 4-tuple in TIME-WAIT with a higher sequence number reopens it, as
+    // Linux does (RFC 9293 3.6.1 allows it).
+    if (t != nullptr && t->state == State::kTimeWait && seg->flags().syn() && !seg->flags().ack() && seg->seq() > t->rcv_nxt) {
+        tcp_close_connection(*t, 0);
+        t = nullptr;
+    }
+    if (t == nullptr) {
+        auto l = tcp_listeners.find(seg->dst_port());
+        SocketEntry* listener = l == tcp_listeners.end() ? nullptr : find(l->second);
+        if (listener != nullptr && (listener->local.addr.is_unspecified() || listener->local.addr == ip.dst())) {
+            tcp_listen_input(*listener, ip, *seg);
+            return;
+        }
+        ++counters.tcp_rx_no_socket;
+        tcp_send_reset_for(ip, *seg);
+        return;
+    }
+    Tcb& c = *t;
+    const TcpFlags flags = seg->flags();
+    const SeqNum seq = seg->seq();
+    const uint32_t seg_len = seg->seg_len();
+
+    if (c.state == State::kSynSent) {
+        // RFC 9293 3.10.7.3.
+        if (flags.ack() && (seg->ack() <= c.iss || seg->ack() > c.snd_max)) {
+            tcp_send_reset_for(ip, *seg);
+            return;
+        }
+        if (flags.rst()) {
+            if (flags.ack()) {
+                ++counters.tcp_resets_received;
+                tcp_close_connection(c, ECONNREFUSED);
+            }
+            return;
+        }
+        if (!flags.syn()) return;
+        c.irs = seq;
+        c.rcv_nxt = seq + 1;
+        c.rcv_adv = c.rcv_nxt;
+        if (opts->mss) c.snd_mss = std::min<uint16_t>(*opts->mss, static_cast<uint16_t>(mtu - 40));
+        if (opts->window_scale) {
+            c.wscale_ok = true;
+            c.snd_wscale = std::min<uint8_t>(*opts->window_scale, 14);  // RFC 7323 2.3
+        } else {
+            c.rcv_wscale = 0;
+        }
+        c.snd_wnd = seg->window();
+        c.snd_wl1 = seq;
+        c.snd_wl2 = seg->ack();
+        if (flags.ack()) {
+            c.snd_una = seg->ack();
+            c.send_seq = c.snd_una;
+            if (c.backoff == 0) c.rtt.sample(now - c.rtt_start);  // Karn: not after a retransmitted SYN
+            c.rtt_timing = false;
+            c.backoff = 0;
+            c.rto_deadline = Instant{0};
+            c.cc->cwnd = 10 * c.snd_mss;  // RFC 6928 initial window
+            c.state = State::kEstablished;
+            c.ack_pending = true;
+            wake();
+        } else {
+            // Simultaneous open (RFC 9293 3.5 figure 8): answer with SYN-ACK.
+            c.state = State::kSynReceived;
+            c.snd_nxt = c.iss;
+        }
+        tcp_output(c);
+        return;
+    }
+
+    // First: sequence number acceptability.
+    if (!acceptable(c, seq, seg_len)) {
+        ++counters.tcp_rx_out_of_window;
+        if (!flags.rst()) {
+            c.ack_pending = true;  // RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
+            tcp_output(c);
+        }
+        return;
+    }
+    // Second: RST (RFC 5961 3.2: only an exact match resets; in-window gets a challenge ACK).
+    if (flags.rst()) {
+        if (seq != c.rcv_nxt) {
+            c.ack_pending = true;
+            tcp_output(c);
+            return;
+        }
+        ++counters.tcp_resets_received;
+        if (c.state == State::kEstablished || c.state == State::kCloseWait) ++counters.tcp_established_resets;
+        const bool refused = c.state == State::kSynReceived && c.parent != 0;
+        tcp_close_connection(c, refused ? 0 : (c.state == State::kCloseWait ? EPIPE : ECONNRESET));
+        return;
+    }
+    // Fourth: SYN in a synchronized state gets a challenge ACK (RFC 5961 4.2).
+    if (flags.syn()) {
+        if (c.state == State::kSynReceived && seq == c.irs) {  // a retransmitted SYN: resend SYN-ACK
+            c.snd_nxt = c.iss;
+            tcp_output(c);
+            return;
+        }
+        c.ack_pending = true;
+        tcp_output(c);
+        return;
+    }
+    // Fifth: ACK.
+    if (!flags.ack()) return;
+    const SeqNum ack = seg->ack();
+    if (c.state == State::kSynReceived) {
+        if (!(c.snd_una < ack && ack <= c.snd_max)) {
+            tcp_send_reset_for(ip, *seg);
+            return;
+        }
+        c.snd_una = c.iss + 1;
+        c.send_seq = c.snd_una;
+        c.snd_wnd = peer_window(c, *seg);
+        c.snd_wl1 = seq;
+        c.snd_wl2 = ack;
+        if (c.backoff == 0) c.rtt.sample(now - c.rtt_start);
+        c.backoff = 0;
+        c.rto_deadline = Instant{0};
+        c.cc->cwnd = 10 * c.snd_mss;
+        c.state = State::kEstablished;
+        if (c.parent != 0) {
+            SocketEntry* parent = find(c.parent);
+            if (parent != nullptr && parent->tcp && parent->tcp->listener) {
+                parent->tcp->listener->syn_received--;
+                parent->tcp->listener->accept_queue.push_back(c.id);
+            }
+        }
+        wake();
+    }
+    if (ack > c.snd_max) {  // acks something not yet sent
+        c.ack_pending = true;
+        tcp_output(c);
+        return;
+    }
+    const uint32_t wnd = peer_window(c, *seg);
+    if (ack > c.snd_una) {
+        uint32_t acked = static_cast<uint32_t>(ack - c.snd_una);
+        uint32_t data_acked = acked;
+        if (c.fin_sent && ack > c.fin_seq) data_acked -= 1;  // the FIN's sequence number
+        data_acked = std::min<uint32_t>(data_acked, static_cast<uint32_t>(c.send_queue.size()));
+        c.send_queue.consume(data_acked);
+        c.send_seq += data_acked;
+        c.snd_una = ack;
+        if (c.snd_nxt < c.snd_una) c.snd_nxt = c.snd_una;
+        if (c.rtt_timing && ack >= c.rtt_seq) {
+            c.rtt.sample(now - c.rtt_start);
+            c.rtt_timing = false;
+        }
+        c.backoff = 0;
+        if (c.in_recovery) {
+            if (ack >= c.recover) {
+                c.in_recovery = false;  // full acknowledgement: recovery ends (RFC 6582 3.2 step 3)
+                c.cc->cwnd = c.cc->ssthresh;
+            } else {
+                tcp_send_segment(c, c.snd_una, TcpFlags::kAck, std::min<uint32_t>(c.snd_mss, static_cast<uint32_t>(c.send_queue.size())));  // partial ack: retransmit the next hole
+            }
+        } else {
+            c.cc->on_ack(acked, c.snd_mss);
+        }
+        c.dupacks = 0;
+        if (c.flight_size() > 0) tcp_arm(c, tcp::TimerKind::kRetransmit, now + c.rtt.rto());
+        else c.rto_deadline = Instant{0};
+        wake();
+    } else if (ack == c.snd_una && seg->payload().empty() && wnd == c.snd_wnd && c.flight_size() > 0) {
+        // RFC 5681 2: a duplicate ACK. The third one triggers fast retransmit (3.2).
+        if (++c.dupacks == 3 && !c.in_recovery) {
+            c.cc->on_fast_retransmit(c.flight_size(), c.snd_mss);
+            c.in_recovery = true;
+            c.recover = c.snd_max;
+            const uint32_t len = std::min<uint32_t>(c.snd_mss, static_cast<uint32_t>(c.send_queue.size()));
+            tcp_send_segment(c, c.snd_una, TcpFlags::kAck, len);
+            c.rtt_timing = false;
+        }
+    }
+    // RFC 9293 3.10.7.4: update the send window from the newest segment.
+    if (c.snd_wl1 < seq || (c.snd_wl1 == seq && c.snd_wl2 <= ack)) {
+        if (wnd > c.snd_wnd) wake();
+        c.snd_wnd = wnd;
+        c.snd_wl1 = seq;
+        c.snd_wl2 = ack;
+    }
+    const bool fin_acked = c.fin_sent && ack > c.fin_seq;
+    switch (c.state) {
+        case State::kFinWait1:
+            if (fin_acked) {
+                c.state = State::kFinWait2;
+                if (c.user_closed) tcp_arm(c, tcp::TimerKind::kTimeWait, now + tcp::kTimeWaitDuration);  // Linux tcp_fin_timeout
+                wake();
+            }
+            break;
+        case State::kClosing:
+            if (fin_acked) tcp_enter_time_wait(c);
+            break;
+        case State::kLastAck:
+            if (fin_acked) {
+                tcp_close_connection(c, 0);
+                return;
+            }
+            break;
+        case State::kTimeWait:
+            if (flags.fin()) {  // a retransmitted FIN: ACK it and restart 2 MSL
+                c.ack_pending = true;
+                tcp_enter_time_wait(c);
+                tcp_output(c);
+            }
+            return;
+        default:
+            break;
+    }
+
+    // Seventh: segment text.
+    auto payload = seg->payload();
+    if (!payload.empty() && c.read_shutdown && (c.state == State::kFinWait1 || c.state == State::kFinWait2) &&
+        seq + static_cast<uint32_t>(payload.size()) > c.rcv_nxt) {
+        // New data for a socket that will never read it again: reset, as Linux does.
+        tcp_send_segment(c, c.snd_nxt, TcpFlags::kRst | TcpFlags::kAck, 0);
+        ++counters.tcp_resets_sent;
+        tcp_close_connection(c, 0);
+        return;
+    }
+    SeqNum data_seq = seq;
+    if (!payload.empty() && (c.state == State::kEstablished || c.state == State::kFinWait1 || c.state == State::kFinWait2)) {
+        if (data_seq < c.rcv_nxt) {  // trim what we already have
+            const uint32_t dup = static_cast<uint32_t>(c.rcv_nxt - data_seq);
+            payload = payload.subspan(std::min<size_t>(dup, payload.size()));
+            data_seq = c.rcv_nxt;
+        }
+        const uint32_t offset = static_cast<uint32_t>(data_seq - c.rcv_nxt);
+        if (offset == 0) {
+            const size_t n = c.recv_queue.append(payload);
+            uint32_t advanced = static_cast<uint32_t>(n);
+            const bool had_holes = !c.reassembly.empty();
+            const uint32_t extra = c.reassembly.advance(advanced);
+            c.recv_queue.commit(extra);
+            advanced += extra;
+            c.rcv_nxt += advanced;
+            if (advanced > 0) wake();
+            // RFC 5681 4.2: ACK at least every second full segment; immediately when filling
+            // a hole; Linux also ACKs every segment in quick-ack mode at the start.
+            ++c.unacked_segments;
+            if (had_holes || c.quickack || c.unacked_segments >= 2 || n < payload.size()) {
+                c.ack_pending = true;
+            } else if (c.delack_deadline == Instant{0}) {
+                tcp_arm(c, tcp::TimerKind::kDelayedAck, now + tcp::kDelayedAckTimeout);
+            }
+            if (c.quickack && c.unacked_segments > 0 && (c.rcv_nxt - c.irs) > 16 * 1460) c.quickack = false;
+        } else {
+            // Out of order: keep it where it belongs and send a duplicate ACK at once.
+            const size_t n = c.recv_queue.write_ahead(offset, payload);
+            if (n > 0) c.reassembly.add(offset, static_cast<uint32_t>(n));
+            c.ack_pending = true;
+        }
+    }
+    // Eighth: FIN, only once everything before it has arrived.
+    if (flags.fin() && !c.fin_received && seq + static_cast<uint32_t>(seg->payload().size()) == c.rcv_nxt) {
+        c.rcv_nxt += 1;
+        c.fin_received = true;
+        c.ack_pending = true;
+        switch (c.state) {
+            case State::kSynReceived:
+            case State::kEstablished:
+                c.state = State::kCloseWait;
+                break;
+            case State::kFinWait1:
+                if (fin_acked) tcp_enter_time_wait(c);
+                else c.state = State::kClosing;
+                break;
+            case State::kFinWait2:
+                tcp_enter_time_wait(c);
+                break;
+            default:
+                break;
+        }
+        wake();
+    }
+    tcp_output(c);
+}
+
+}  // namespace ustack

@@ -1,0 +1,167 @@
+// TCP output: what to send now (RFC 9293 3.8.6 flow control, RFC 896 Nagle, RFC 5681
+// congestion window) and how a segment is built.
+#include <algorithm>
+
+#include "stack/stack_impl.h"
+#include "stack/wire/ipv4.h"
+#include "stack/wire/tcp.h"
+
+namespace ustack {
+
+using tcp::State;
+using tcp::Tcb;
+using wire::SeqNum;
+using wire::TcpFlags;
+using wire::TcpRepr;
+
+namespace {
+constexpr uint32_t kMaxUnscaledWindow = 65535;
+}
+
+uint16_t Stack::Impl::tcp_window_to_advertise(Tcb& t) {
+    const uint32_t capacity = static_cast<uint32_t>(t.recv_queue.capacity());
+    const uint32_t free_space = static_cast<uint32_t>(t.recv_queue.free_space());
+    SeqNum right = t.rcv_nxt + free_space;
+    // RFC 9293 3.8.6.2.2 receiver SWS avoidance: move the right edge only by a useful amount.
+    const uint32_t threshold = std::min<uint32_t>(capacity / 2, t.snd_mss);
+    if (right > t.rcv_adv && static_cast<uint32_t>(right - t.rcv_adv) < threshold && t.rcv_adv > t.rcv_nxt) {
+        right = t.rcv_adv;
+    }
+    // RFC 9293 3.8.6: never shrink the window we offered.
+    if (right < t.rcv_adv) right = t.rcv_adv;
+    uint32_t wnd = static_cast<uint32_t>(right - t.rcv_nxt);
+    uint32_t field = std::min(wnd >> t.rcv_wscale, kMaxUnscaledWindow);
+    t.rcv_adv = seq_max(t.rcv_adv, t.rcv_nxt + (field << t.rcv_wscale));
+    return static_cast<uint16_t>(field);
+}
+
+void Stack::Impl::tcp_send_segment(Tcb& t, SeqNum seq, uint8_t flags, uint32_t payload_len) {
+    TcpRepr r;
+    r.src_port = t.local.port;
+    r.dst_port = t.remote.port;
+    r.seq = seq;
+    r.flags.bits = flags;
+    if (flags & TcpFlags::kAck) r.ack = t.rcv_nxt;
+    if (flags & TcpFlags::kSyn) {
+        // RFC 9293 3.7.1: MSS from the interface MTU. RFC 7323 2.2: the window in a SYN is
+        // never scaled.
+        r.options.mss = static_cast<uint16_t>(mtu - 40);
+        if (t.state == State::kSynSent || t.wscale_ok) r.options.window_scale = t.rcv_wscale;
+        r.window = static_cast<uint16_t>(std::min<size_t>(t.recv_queue.free_space(), kMaxUnscaledWindow));
+        t.rcv_adv = t.rcv_nxt + r.window;
+    } else {
+        r.window = tcp_window_to_advertise(t);
+    }
+    const size_t header_len = r.header_len();
+    const size_t offset = static_cast<size_t>(seq - t.send_seq);
+    IpSend p{t.local.addr, t.remote.addr, wire::ipproto::kTcp, 64, 0, true};
+    if (SocketEntry* e = find(t.id)) {
+        p.ttl = e->options.ttl;
+        p.tos = e->options.tos;
+    }
+    send_ipv4(p, header_len + payload_len, [&](std::span<std::byte> out) {
+        if (payload_len > 0) t.send_queue.peek(offset, out.subspan(header_len, payload_len));
+        r.emit(out, t.local.addr, t.remote.addr, payload_len);
+    });
+    ++counters.tcp_tx_segments;
+    if (seq < t.snd_max && (payload_len > 0 || (flags & (TcpFlags::kSyn | TcpFlags::kFin)))) ++counters.tcp_retransmits;
+    if (flags & TcpFlags::kAck) {
+        t.ack_pending = false;
+        t.unacked_segments = 0;
+        t.delack_deadline = Instant{0};
+    }
+}
+
+void Stack::Impl::tcp_send_reset_for(const wire::Ipv4View& ip, const wire::TcpView& seg) {
+    // RFC 9293 3.10.7.1: if the segment has ACK, <SEQ=SEG.ACK><CTL=RST>; otherwise
+    // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. Never answer a RST.
+    if (seg.flags().rst()) return;
+    TcpRepr r;
+    r.src_port = seg.dst_port();
+    r.dst_port = seg.src_port();
+    if (seg.flags().ack()) {
+        r.seq = seg.ack();
+        r.flags.bits = TcpFlags::kRst;
+    } else {
+        r.seq = SeqNum(0);
+        r.ack = seg.seq() + seg.seg_len();
+        r.flags.bits = TcpFlags::kRst | TcpFlags::kAck;
+    }
+    IpSend p{ip.dst(), ip.src(), wire::ipproto::kTcp, 64, 0, true};
+    send_ipv4(p, r.header_len(), [&](std::span<std::byte> out) { r.emit(out, ip.dst(), ip.src(), 0); });
+    ++counters.tcp_tx_segments;
+    ++counters.tcp_resets_sent;
+}
+
+void Stack::Impl::tcp_output(Tcb& t) {
+    switch (t.state) {
+        case State::kClosed:
+        case State::kListen:
+            return;
+        case State::kSynSent:
+        case State::kSynReceived:
+            if (t.snd_nxt == t.iss) {
+                const uint8_t flags = t.state == State::kSynSent ? TcpFlags::kSyn : (TcpFlags::kSyn | TcpFlags::kAck);
+                if (t.backoff == 0) t.rtt_start = now;
+                tcp_send_segment(t, t.iss, flags, 0);
+                t.snd_nxt = t.iss + 1;
+                t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+                if (t.rto_deadline == Instant{0}) tcp_arm(t, tcp::TimerKind::kRetransmit, now + t.rtt.rto());
+            } else if (t.ack_pending) {
+                tcp_send_segment(t, t.snd_nxt, TcpFlags::kAck, 0);
+            }
+            return;
+        case State::kTimeWait:
+            if (t.ack_pending) tcp_send_segment(t, t.snd_nxt, TcpFlags::kAck, 0);
+            return;
+        default:
+            break;
+    }
+
+    const SeqNum data_end = t.send_seq + static_cast<uint32_t>(t.send_queue.size());
+    bool sent_any = false;
+    for (;;) {
+        const uint32_t unsent = t.snd_nxt < data_end ? static_cast<uint32_t>(data_end - t.snd_nxt) : 0;
+        const bool fin_due = t.fin_queued && t.snd_nxt <= data_end && !(t.fin_sent && t.snd_nxt > t.fin_seq);
+        const uint32_t wnd = std::min(t.snd_wnd, t.cc->cwnd);
+        const uint32_t in_flight = t.flight_size();
+        const uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
+        uint32_t len = std::min({unsent, static_cast<uint32_t>(t.snd_mss), usable});
+        if (len == 0 && !(fin_due && unsent == 0)) break;
+        if (len > 0 && len < t.snd_mss) {
+            // A partial segment waits (RFC 896 Nagle; RFC 9293 3.8.6.2.1 sender SWS avoidance)
+            // while data is unacknowledged, unless TCP_NODELAY or nothing more is coming.
+            const bool last_data = len == unsent;
+            if (in_flight > 0 && (!last_data || (!t.nodelay && !t.fin_queued))) break;
+        }
+        uint8_t flags = TcpFlags::kAck;
+        const bool with_fin = fin_due && len == unsent;
+        if (len > 0 && len == unsent) flags |= TcpFlags::kPsh;
+        if (with_fin) flags |= TcpFlags::kFin;
+        const bool fresh = t.snd_nxt >= t.snd_max;
+        tcp_send_segment(t, t.snd_nxt, flags, len);
+        if (fresh && !t.rtt_timing && len > 0) {  // Karn: never time a retransmission
+            t.rtt_timing = true;
+            t.rtt_seq = t.snd_nxt + len;
+            t.rtt_start = now;
+        }
+        t.snd_nxt += len;
+        if (with_fin) {
+            t.fin_seq = t.snd_nxt;
+            t.fin_sent = true;
+            t.snd_nxt += 1;
+        }
+        t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+        if (t.rto_deadline == Instant{0}) tcp_arm(t, tcp::TimerKind::kRetransmit, now + t.rtt.rto());
+        sent_any = true;
+        if (with_fin) break;
+    }
+    // Zero window with data waiting and nothing in flight: the retransmission timer doubles
+    // as the persist timer (RFC 9293 3.8.6.1), whose probe carries one byte of data.
+    if (t.snd_wnd == 0 && t.flight_size() == 0 && t.snd_nxt < data_end && t.rto_deadline == Instant{0}) {
+        tcp_arm(t, tcp::TimerKind::kRetransmit, now + t.rtt.rto());
+    }
+    if (!sent_any && t.ack_pending) tcp_send_segment(t, t.snd_nxt, TcpFlags::kAck, 0);
+}
+
+}  // namespace ustack

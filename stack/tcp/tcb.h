@@ -1,0 +1,118 @@
+// The transmission control block: everything one TCP connection knows (RFC 9293 3.3.1),
+// named as the RFC names it. Behaviour lives in input.cc, output.cc, timers.cc, listen.cc.
+#pragma once
+
+#include <deque>
+#include <memory>
+
+#include "stack/core/byte_ring.h"
+#include "stack/core/heap.h"
+#include "stack/stack.h"
+#include "stack/tcp/assembler.h"
+#include "stack/tcp/congestion.h"
+#include "stack/tcp/rtt.h"
+#include "stack/wire/seq.h"
+
+namespace ustack::tcp {
+
+using wire::SeqNum;
+
+enum class State : uint8_t {
+    kClosed, kListen, kSynSent, kSynReceived, kEstablished,
+    kFinWait1, kFinWait2, kCloseWait, kClosing, kLastAck, kTimeWait,
+};
+const char* state_name(State s);
+
+// Timers one connection can have armed; 0 in a deadline field means off.
+enum class TimerKind : uint8_t { kRetransmit = 1, kDelayedAck = 2, kTimeWait = 3 };
+
+inline constexpr size_t kDefaultBufferBytes = 256 * 1024;
+inline constexpr uint8_t kOurWindowScale = 7;  // lets a 256 KiB..16 MiB buffer be advertised
+inline constexpr int kMaxSynRetries = 6;        // Linux tcp_syn_retries
+inline constexpr int kMaxRetries = 15;          // Linux tcp_retries2
+inline constexpr Duration kTimeWaitDuration = std::chrono::seconds(60);  // Linux TCP_TIMEWAIT_LEN
+inline constexpr Duration kDelayedAckTimeout = std::chrono::milliseconds(40);  // Linux TCP_DELACK_MIN
+
+struct Listener {
+    int backlog = 0;
+    int syn_received = 0;                           // children still in SYN-RECEIVED
+    std::deque<int, heap::Allocator<int>> accept_queue;  // established children, oldest first
+};
+
+struct Tcb : heap::HeapObject {
+    Tcb(size_t rcvbuf, size_t sndbuf) : recv_queue(rcvbuf), send_queue(sndbuf) {}
+
+    int id = 0;                  // the socket id this connection lives under
+    State state = State::kClosed;
+    Endpoint local;
+    Endpoint remote;
+
+    // Send sequence variables (RFC 9293 3.3.1).
+    SeqNum iss;
+    SeqNum snd_una;
+    SeqNum snd_nxt;
+    SeqNum snd_max;              // highest sequence sent so far (snd_nxt rewinds on RTO)
+    SeqNum snd_wl1;
+    SeqNum snd_wl2;
+    uint32_t snd_wnd = 0;        // already scaled
+    uint8_t snd_wscale = 0;      // the peer's shift, applied to windows it sends us
+    uint16_t snd_mss = 536;      // RFC 9293 3.7.1 default when the peer sends no MSS
+
+    // Receive sequence variables.
+    SeqNum irs;
+    SeqNum rcv_nxt;
+    SeqNum rcv_adv;              // right edge of the window we last advertised
+    uint8_t rcv_wscale = 0;      // our shift, applied to windows we send
+    bool wscale_ok = false;
+
+    // Queues. send_queue holds unacknowledged and unsent bytes; byte 0 has sequence send_seq.
+    ByteRing recv_queue;
+    Assembler reassembly;
+    ByteRing send_queue;
+    SeqNum send_seq;
+
+    // Closing.
+    bool fin_queued = false;     // the user shut down writing; FIN follows the queued data
+    bool fin_sent = false;
+    SeqNum fin_seq;
+    bool fin_received = false;
+    bool read_shutdown = false;
+    bool user_closed = false;
+
+    // Retransmission (RFC 6298) and congestion control (RFC 5681).
+    RttEstimator rtt;
+    bool rtt_timing = false;     // Karn: one segment timed at a time, never a retransmitted one
+    SeqNum rtt_seq;
+    Instant rtt_start{0};
+    int backoff = 0;             // consecutive timeouts
+    std::unique_ptr<CongestionControl> cc;
+    int dupacks = 0;
+    bool in_recovery = false;
+    SeqNum recover;
+
+    // Acknowledgement policy.
+    bool ack_pending = false;    // send an ACK at the next output
+    int unacked_segments = 0;    // in-order segments received since our last ACK
+    bool quickack = true;        // ACK every segment at the start, as Linux does
+
+    // Timers (0 = off).
+    Instant rto_deadline{0};
+    Instant delack_deadline{0};
+    Instant timewait_deadline{0};
+
+    // Listening.
+    std::unique_ptr<Listener> listener;  // set in LISTEN
+    int parent = 0;              // for passive children: the listener's id until accepted
+
+    int error = 0;               // pending SO_ERROR (positive errno)
+    bool nodelay = false;
+
+    uint32_t flight_size() const { return static_cast<uint32_t>(snd_nxt - snd_una); }
+    // Bytes queued but never sent.
+    uint32_t unsent_bytes() const {
+        return static_cast<uint32_t>(send_queue.size()) - static_cast<uint32_t>(snd_nxt - send_seq);
+    }
+    bool synchronized() const { return state >= State::kEstablished; }
+};
+
+}  // namespace ustack::tcp

@@ -1,0 +1,203 @@
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "stack/core/rng.h"
+#include "stack/testing/two_stacks.h"
+
+namespace ustack {
+namespace {
+
+using testing::kAddrA;
+using testing::kAddrB;
+using testing::TwoStacks;
+
+std::vector<std::byte> random_bytes(size_t n, uint64_t seed) {
+    Rng rng(seed);
+    std::vector<std::byte> v(n);
+    for (auto& b : v) b = std::byte(rng.next() & 0xff);
+    return v;
+}
+
+struct Connection {
+    int client = 0;
+    int server = 0;
+    int listener = 0;
+};
+
+Connection establish(TwoStacks& net, uint16_t port = 80) {
+    Connection c;
+    c.listener = net.b().socket(SocketKind::kTcp);
+    EXPECT_EQ(net.b().bind(c.listener, {Ipv4Addr::any(), port}), 0);
+    EXPECT_EQ(net.b().listen(c.listener, 8), 0);
+    c.client = net.a().socket(SocketKind::kTcp);
+    EXPECT_EQ(net.a().connect(c.client, {kAddrB, port}, net.now()), -EINPROGRESS);
+    EXPECT_TRUE(net.run_until([&] { return net.a().poll_events(c.client) & readiness::kOut; }));
+    EXPECT_EQ(net.a().take_error(c.client), 0);
+    EXPECT_TRUE(net.run_until([&] { return net.b().poll_events(c.listener) & readiness::kIn; }));
+    Endpoint peer;
+    c.server = net.b().accept(c.listener, &peer, net.now());
+    EXPECT_GT(c.server, 0);
+    EXPECT_EQ(peer.addr, kAddrA);
+    return c;
+}
+
+// Moves `data` from (from, sock_from) to (to, sock_to) through the send/recv API, pumping the
+// network, and returns what arrived.
+std::vector<std::byte> transfer(TwoStacks& net, Stack& from, int sock_from, Stack& to, int sock_to,
+                                const std::vector<std::byte>& data) {
+    std::vector<std::byte> got;
+    size_t sent = 0;
+    std::vector<std::byte> buf(7000);
+    net.run_until([&] {
+        while (sent < data.size()) {
+            ConstBytes part[] = {std::span(data).subspan(sent, std::min<size_t>(10000, data.size() - sent))};
+            const ssize_t n = from.send(sock_from, part, nullptr, 0, net.now());
+            if (n <= 0) break;
+            sent += static_cast<size_t>(n);
+        }
+        for (;;) {
+            MutableBytes out[] = {buf};
+            const ssize_t n = to.recv(sock_to, out, nullptr, 0, net.now());
+            if (n <= 0) break;
+            got.insert(got.end(), buf.begin(), buf.begin() + n);
+        }
+        return got.size() == data.size();
+    });
+    EXPECT_EQ(got.size(), data.size()) << "transfer stalled";
+    if (got.size() == data.size()) {
+        const auto mismatch = std::mismatch(got.begin(), got.end(), data.begin());
+        EXPECT_EQ(mismatch.first - got.begin(), static_cast<long>(data.size())) << "first differing byte";
+    }
+    return got;
+}
+
+TEST(TcpHandshake, ConnectAcceptAndEndpointsAgree) {
+    TwoStacks net;
+    Connection c = establish(net);
+    Endpoint client_local, client_peer, server_local, server_peer;
+    ASSERT_EQ(net.a().local_endpoint(c.client, &client_local), 0);
+    ASSERT_EQ(net.a().remote_endpoint(c.client, &client_peer), 0);
+    ASSERT_EQ(net.b().local_endpoint(c.server, &server_local), 0);
+    ASSERT_EQ(net.b().remote_endpoint(c.server, &server_peer), 0);
+    EXPECT_EQ(client_peer, server_local);
+    EXPECT_EQ(server_peer, client_local);
+    EXPECT_EQ(server_local, (Endpoint{kAddrB, 80}));
+    EXPECT_EQ(net.a().counters().tcp_active_opens, 1u);
+    EXPECT_EQ(net.b().counters().tcp_passive_opens, 1u);
+}
+
+TEST(TcpHandshake, ConnectToClosedPortIsRefused) {
+    TwoStacks net;
+    const int s = net.a().socket(SocketKind::kTcp);
+    ASSERT_EQ(net.a().connect(s, {kAddrB, 81}, net.now()), -EINPROGRESS);
+    ASSERT_TRUE(net.run_until([&] { return net.a().poll_events(s) & readiness::kErr; }));
+    EXPECT_EQ(net.a().take_error(s), ECONNREFUSED);
+    EXPECT_EQ(net.b().counters().tcp_resets_sent, 1u);
+}
+
+TEST(TcpData, MegabyteEachWayArrivesByteExact) {
+    TwoStacks net;
+    Connection c = establish(net);
+    const auto up = random_bytes(1 << 20, 7);
+    const auto down = random_bytes(1 << 20, 8);
+    EXPECT_EQ(transfer(net, net.a(), c.client, net.b(), c.server, up), up);
+    EXPECT_EQ(transfer(net, net.b(), c.server, net.a(), c.client, down), down);
+    EXPECT_EQ(net.a().counters().tcp_retransmits, 0u);
+    EXPECT_EQ(net.b().counters().tcp_retransmits, 0u);
+}
+
+TEST(TcpData, LostSegmentIsRetransmittedAndDataStaysExact) {
+    // Drop the 5th and 6th frames A sends (data segments after the handshake).
+    TwoStacks net([](size_t i, std::span<const std::byte>) { return i == 5 || i == 6; });
+    Connection c = establish(net);
+    const auto up = random_bytes(200000, 9);
+    EXPECT_EQ(transfer(net, net.a(), c.client, net.b(), c.server, up), up);
+    EXPECT_EQ(net.lossy_a()->dropped, 2u);
+    EXPECT_GE(net.a().counters().tcp_retransmits, 2u);
+}
+
+TEST(TcpData, EveryLostSegmentRecoveredUnderRandomLoss) {
+    Rng rng(42);
+    TwoStacks net([&](size_t i, std::span<const std::byte>) { return i > 3 && rng.below(100) < 5; });
+    Connection c = establish(net);
+    const auto up = random_bytes(300000, 10);
+    EXPECT_EQ(transfer(net, net.a(), c.client, net.b(), c.server, up), up);
+    EXPECT_GT(net.lossy_a()->dropped, 0u);
+}
+
+TEST(TcpClose, OrderlyCloseReachesTimeWaitAndEndOfStream) {
+    TwoStacks net;
+    Connection c = establish(net);
+    net.a().close(c.client, net.now());
+    std::byte buf[8];
+    MutableBytes out[] = {buf};
+    ASSERT_TRUE(net.run_until([&] { return net.b().poll_events(c.server) & readiness::kRdHup; }));
+    EXPECT_EQ(net.b().recv(c.server, out, nullptr, 0, net.now()), 0);  // end of stream
+    net.b().close(c.server, net.now());
+    net.advance(std::chrono::seconds(1));
+    // A went FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT; B's side is gone after LAST-ACK.
+    EXPECT_EQ(net.b().counters().tcp_resets_sent, 0u);
+    EXPECT_EQ(net.a().counters().tcp_resets_sent, 0u);
+    // A new connection on the same listener still works.
+    const int again = net.a().socket(SocketKind::kTcp);
+    ASSERT_EQ(net.a().connect(again, {kAddrB, 80}, net.now()), -EINPROGRESS);
+    EXPECT_TRUE(net.run_until([&] { return net.a().poll_events(again) & readiness::kOut; }));
+}
+
+TEST(TcpClose, HalfCloseLetsTheOtherSideKeepSending) {
+    TwoStacks net;
+    Connection c = establish(net);
+    ASSERT_EQ(net.a().shutdown(c.client, SHUT_WR, net.now()), 0);
+    ASSERT_TRUE(net.run_until([&] { return net.b().poll_events(c.server) & readiness::kRdHup; }));
+    const auto down = random_bytes(50000, 11);
+    EXPECT_EQ(transfer(net, net.b(), c.server, net.a(), c.client, down), down);
+    ConstBytes part[] = {std::span(down).first(10)};
+    EXPECT_EQ(net.a().send(c.client, part, nullptr, 0, net.now()), -EPIPE);
+}
+
+TEST(TcpClose, CloseWithUnreadDataSendsReset) {
+    TwoStacks net;
+    Connection c = establish(net);
+    const auto data = random_bytes(1000, 12);
+    ConstBytes part[] = {data};
+    ASSERT_EQ(net.a().send(c.client, part, nullptr, 0, net.now()), 1000);
+    ASSERT_TRUE(net.run_until([&] { return net.b().recv_queue_bytes(c.server) == 1000; }));
+    net.b().close(c.server, net.now());
+    ASSERT_TRUE(net.run_until([&] { return net.a().poll_events(c.client) & readiness::kErr; }));
+    std::byte buf[8];
+    MutableBytes out[] = {buf};
+    EXPECT_EQ(net.a().recv(c.client, out, nullptr, 0, net.now()), -ECONNRESET);
+    EXPECT_EQ(net.a().counters().tcp_resets_received, 1u);
+}
+
+TEST(TcpTimers, SynIsRetransmittedWithBackoffThenTimesOut) {
+    // Everything A sends after its first ARP exchange is dropped: SYNs never arrive.
+    TwoStacks net([](size_t i, std::span<const std::byte> f) { return i > 0 && f.size() > 42; });
+    const int s = net.a().socket(SocketKind::kTcp);
+    ASSERT_EQ(net.a().connect(s, {kAddrB, 80}, net.now()), -EINPROGRESS);
+    const Instant start = net.now();
+    ASSERT_TRUE(net.run_until([&] { return net.a().poll_events(s) & readiness::kErr; }, std::chrono::seconds(300)));
+    EXPECT_EQ(net.a().take_error(s), ETIMEDOUT);
+    // Linux: 1+2+4+8+16+32+64 = 127 s for six retries with a 1 s initial RTO.
+    EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(net.now() - start).count(), 127);
+    EXPECT_EQ(net.a().counters().tcp_rto_expirations, 6u);
+}
+
+TEST(TcpListen, BindConflictsAndListenerPortReuse) {
+    TwoStacks net;
+    const int l1 = net.b().socket(SocketKind::kTcp);
+    const int l2 = net.b().socket(SocketKind::kTcp);
+    ASSERT_EQ(net.b().bind(l1, {Ipv4Addr::any(), 8080}), 0);
+    ASSERT_EQ(net.b().listen(l1, 1), 0);
+    EXPECT_EQ(net.b().bind(l2, {Ipv4Addr::any(), 8080}), -EADDRINUSE);
+    net.b().close(l1, net.now());
+    EXPECT_EQ(net.b().bind(l2, {Ipv4Addr::any(), 8080}), 0);
+}
+
+}  // namespace
+}  // namespace ustack
