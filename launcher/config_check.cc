@@ -1,10 +1,21 @@
 #include "launcher/config_check.h"
 
+#include <cstdlib>
+
+#ifdef USTACK_LAUNCHER_HAVE_PRELOAD_CONFIG
+#include "preload/config.h"
+#endif
+
 namespace ustack::launcher {
 
-// The preload library's parser (target ustack_preload_config, preload/config.h) is not
-// available yet. Until it is linked here, values pass through unchecked and the library
-// reports a bad value when the program starts. No second parser lives in the launcher.
-std::optional<std::string> check_configuration() { return std::nullopt; }
+std::vector<std::string> check_configuration() {
+#ifdef USTACK_LAUNCHER_HAVE_PRELOAD_CONFIG
+    return preload::parse_config([](const char* name) { return std::getenv(name); }).errors;
+#else
+    // Built without the preload library's parser: values pass through, and the library
+    // reports a bad one when the program starts. The launcher has no parser of its own.
+    return {};
+#endif
+}
 
 }  // namespace ustack::launcher

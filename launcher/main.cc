@@ -31,6 +31,13 @@ int run_command(std::span<const std::string_view> args) {
     if (!parsed.error.empty()) return usage_error(parsed.error);
     const RunRequest& request = parsed.request;
 
+    for (const Setting& s : request.settings) {
+        setenv(std::string(s.variable).c_str(), s.value.c_str(), 1);
+    }
+    std::vector<std::string> problems = check_configuration();
+    for (const std::string& p : problems) std::fprintf(stderr, "ustack: %s\n", p.c_str());
+    if (!problems.empty()) return kExitUsage;
+
     std::optional<std::filesystem::path> dir = self_dir();
     if (!dir && !request.library && std::getenv("USTACK_LIBRARY") == nullptr) {
         return usage_error("cannot find this binary's directory (/proc/self/exe); pass --library PATH");
@@ -43,11 +50,6 @@ int run_command(std::span<const std::string_view> args) {
         return usage_error("preload library " + library.string() +
                            " not found; build it (ninja -C build) or pass --library PATH");
     }
-
-    for (const Setting& s : request.settings) {
-        setenv(std::string(s.variable).c_str(), s.value.c_str(), 1);
-    }
-    if (std::optional<std::string> problem = check_configuration()) return usage_error(*problem);
 
     const char* existing = std::getenv("LD_PRELOAD");
     std::string preload = prepend_preload(library.string(), existing ? existing : "");

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Behaviour of the `ustack` command line: help, usage errors, environment, LD_PRELOAD, exit codes.
-# usage: cli_test.sh PATH/TO/ustack PATH/TO/marker-preload.so
+# usage: cli_test.sh PATH/TO/ustack PATH/TO/marker-preload.so validates|passes-through
+#   validates: the launcher was built with preload's config parser and must reject bad values.
 set -u
 ustack=$(realpath "$1")
 marker_lib=$(realpath "$2")
+mode=${3:-passes-through}
+# A valid configuration that every case inherits unless it says otherwise.
+unset USTACK_GATEWAY USTACK_MAC USTACK_PCAP USTACK_LOG USTACK_LIBRARY LD_PRELOAD
+export USTACK_DEVICE=tap:tap0 USTACK_ADDRESS=10.77.0.2/24
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0 passes=0
@@ -90,6 +95,19 @@ printf '#!/bin/sh\n' >"$tmp/not-executable"
 chmod 0644 "$tmp/not-executable"
 run "$ustack" run --library "$marker_lib" -- "$tmp/not-executable"
 check "non-executable command exits 126" status_is 126
+
+if [[ $mode == validates ]]; then
+    run "$ustack" run --library "$marker_lib" --address 10.77.0.300/24 -- true
+    check "invalid --address is refused" status_is 2
+    check "invalid --address is explained by the library's parser" \
+        err_has 'ustack: USTACK_ADDRESS="10.77.0.300/24" is not an IPv4 address with prefix length'
+    run env USTACK_LOG=loud "$ustack" run --library "$marker_lib" -- true
+    check "invalid inherited USTACK_LOG is refused" status_is 2
+    check "invalid inherited USTACK_LOG is named" err_has 'USTACK_LOG="loud"'
+    run env -u USTACK_DEVICE "$ustack" run --library "$marker_lib" -- true
+    check "missing USTACK_DEVICE is refused" status_is 2
+    check "missing USTACK_DEVICE is named" err_has "USTACK_DEVICE is not set"
+fi
 
 # `ustack lab` runs ../../scripts/lab.sh from the launcher's directory.
 run "$tmp/tree/build/bin/ustack" lab up x
