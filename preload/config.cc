@@ -130,12 +130,13 @@ ConfigResult parse_config(const EnvLookup& env) {
 }
 
 wire::MacAddr choose_mac(const std::optional<wire::MacAddr>& configured,
-                         const std::optional<wire::MacAddr>& device_hw, uint64_t random) {
+                         const std::optional<wire::MacAddr>& device_hw, wire::Ipv4Addr address) {
     if (configured) return *configured;
     if (device_hw) return *device_hw;
     wire::MacAddr m;
     m.octets[0] = 0x02;  // locally administered (bit 1), unicast (bit 0 clear)
-    for (int i = 1; i < 6; ++i) m.octets[i] = static_cast<uint8_t>(random >> (8 * (i - 1)));
+    m.octets[1] = 0x00;
+    for (int i = 0; i < 4; ++i) m.octets[2 + i] = static_cast<uint8_t>(address.value >> (24 - 8 * i));
     return m;
 }
 

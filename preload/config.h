@@ -46,9 +46,12 @@ ConfigResult parse_config(const EnvLookup& env);
 std::optional<LogLevel> parse_log_level(const char* text);
 
 // The MAC the stack uses: USTACK_MAC if set, else the device's own (AF_PACKET), else a
-// random locally administered unicast address 02:xx:xx:xx:xx:xx (TAP: the kernel owns the
-// interface's MAC, and we are another host on that link).
+// locally administered unicast address made from our IPv4 address, 02:00:a:b:c:d (TAP: the
+// kernel owns the interface's MAC, and we are another host on that link). Derived rather
+// than random so that a peer's ARP cache stays right when the program runs again: with a
+// fresh random MAC per run, the peer keeps sending to the old one until its entry goes
+// stale, which stalls the first connections for seconds.
 wire::MacAddr choose_mac(const std::optional<wire::MacAddr>& configured,
-                         const std::optional<wire::MacAddr>& device_hw, uint64_t random);
+                         const std::optional<wire::MacAddr>& device_hw, wire::Ipv4Addr address);
 
 }  // namespace ustack::preload

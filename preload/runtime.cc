@@ -167,7 +167,7 @@ bool Runtime::bring_up() {
     StackConfig sc;
     sc.address = cfg.address;
     sc.gateway = cfg.gateway;
-    sc.mac = choose_mac(cfg.mac, device->hw_addr(), random_u64());
+    sc.mac = choose_mac(cfg.mac, device->hw_addr(), cfg.address.address);
     sc.seed = random_u64();
 
     int epfd = epoll_create1(EPOLL_CLOEXEC);
