@@ -101,6 +101,24 @@ compat_peer_no_offload() {
         fail "ethtool -K $1 tx off tso off gso off gro off failed in $PEER_NS"
 }
 
+# compat_prepare_stack_side: normally nothing. With COMPAT_KERNEL_STACK=1 (a check of the test
+# itself, not of ustack) the host namespace's kernel takes the stack's address and shim_cmd and
+# launcher_cmd run commands without the shim, so a test's peer side, waits and capture checks
+# can be exercised before the stack works.
+compat_prepare_stack_side() {
+    [[ "${COMPAT_KERNEL_STACK:-0}" == 1 ]] || return 0
+    say "COMPAT_KERNEL_STACK=1: the host kernel plays the stack; this does not test ustack"
+    local dev ifaces
+    case "$DEVICE" in
+        tap:*) dev=br0 ifaces="br0 brp" ;;
+        packet:*) dev=pkt0 ifaces="pkt0" ;;
+    esac
+    ip -n "$HOST_NS" addr add "$STACK_CIDR" dev "$dev" || fail "cannot address $dev"
+    for dev in $ifaces; do
+        ip netns exec "$HOST_NS" ethtool -K "$dev" tx off tso off gso off gro off >/dev/null 2>&1
+    done
+}
+
 # ---- running under the shim -----------------------------------------------------------------
 
 compat_sanitized() {
@@ -146,6 +164,8 @@ shim_cmd() {
     compat_shim_env "$1" "$2"
     shift 2
     CMD_LINE=(env "${SHIM_ENV[@]}" "$@")
+    [[ "${COMPAT_KERNEL_STACK:-0}" == 1 ]] && CMD_LINE=("$@")
+    return 0
 }
 
 # launcher_cmd DEVICE ADDRESS CMD...: set CMD_LINE to CMD run by `ustack run`, the way a user
@@ -160,6 +180,8 @@ launcher_cmd() {
         CMD_LINE=(env "LD_PRELOAD=${ASAN_ENV[0]#ASAN_RUNTIME=}" "${ASAN_ENV[1]}")
     fi
     CMD_LINE+=("$LAUNCHER" run --device "$device" --address "$address" -- "$@")
+    [[ "${COMPAT_KERNEL_STACK:-0}" == 1 ]] && CMD_LINE=("$@")
+    return 0
 }
 
 # ---- background processes -------------------------------------------------------------------
