@@ -39,7 +39,8 @@ capture_stop "$TMP/cap.pcap" "$STACK_ADDR"
 [[ ! -s "$TMP/curl.err" ]] || fail "curl or the stack wrote to stderr: $(cat "$TMP/curl.err")"
 read -r got_bytes seconds <"$TMP/curl.out"
 [[ $(sha256sum <"$TMP/got") == $(sha256sum <"$TMP/www/blob") ]] ||
-    fail "downloaded file differs from the served one ($got_bytes of $SIZE bytes)"
+    fail "downloaded file differs from the served one ($got_bytes of $SIZE bytes;" \
+        "$(cmp "$TMP/got" "$TMP/www/blob" 2>&1 | head -1); $(cmp -l "$TMP/got" "$TMP/www/blob" 2>/dev/null | wc -l) bytes differ)"
 
 capture_check "$TMP/cap.pcap" "$STACK_ADDR"
 if ((CAP_BAD > 0)); then

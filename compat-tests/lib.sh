@@ -3,7 +3,8 @@
 # parses tcpdump captures. Every wait is bounded; everything started is stopped on exit.
 #
 # Environment: USTACK_BUILD_DIR (default: <repo>/build), USTACK_SANITIZE=1 for an ASan build
-# (detected from libustack.so when unset).
+# (detected from libustack.so when unset), COMPAT_KEEP_TMP=1 to keep the scratch directory
+# (captures, outputs) for a look after a failure, COMPAT_KERNEL_STACK=1 (see below).
 
 COMPAT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(dirname "$COMPAT_DIR")
@@ -71,7 +72,11 @@ compat_require_tools() {
 compat_tmpdir() {
     TMP=$(mktemp -d "/tmp/ustack-$COMPAT_NAME.XXXXXX") || fail "mktemp"
     chmod 755 "$TMP"  # user nobody (config_errors) and tcpdump read and write here
-    compat_on_exit "rm -rf '$TMP'"
+    if [[ -n "${COMPAT_KEEP_TMP:-}" ]]; then
+        say "COMPAT_KEEP_TMP: keeping $TMP"
+    else
+        compat_on_exit "rm -rf '$TMP'"
+    fi
 }
 
 # compat_lab_up SHORT: create lab LAB=ust$$-SHORT, removed on exit even if the test fails.
