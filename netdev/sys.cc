@@ -49,6 +49,13 @@ long poll(pollfd* fds, unsigned long n, int timeout_ms) {
     return raw(SYS_ppoll, fds, n, &ts, nullptr, 0);
 }
 
+long epoll_create(int flags) { return raw(SYS_epoll_create1, flags); }
+long epoll_ctl(int epfd, int op, int fd, epoll_event* event) { return raw(SYS_epoll_ctl, epfd, op, fd, event); }
+long timerfd_create(int clockid, int flags) { return raw(SYS_timerfd_create, clockid, flags); }
+long timerfd_settime(int fd, int flags, const itimerspec* value) {
+    return raw(SYS_timerfd_settime, fd, flags, value, nullptr);
+}
+
 std::string error_text(int err) {
     const char* desc = ::strerrordesc_np(err);
     return desc != nullptr ? desc : "error " + std::to_string(err);

@@ -13,7 +13,9 @@
 #include <cstddef>
 #include <string>
 
+struct epoll_event;
 struct iovec;
+struct itimerspec;
 struct mmsghdr;
 struct pollfd;
 
@@ -33,6 +35,10 @@ long recvmmsg(int fd, mmsghdr* msgs, unsigned n, int flags);
 long sendmmsg(int fd, mmsghdr* msgs, unsigned n, int flags);
 long eventfd(unsigned initval, int flags);
 long poll(pollfd* fds, unsigned long n, int timeout_ms);
+long epoll_create(int flags);
+long epoll_ctl(int epfd, int op, int fd, epoll_event* event);
+long timerfd_create(int clockid, int flags);
+long timerfd_settime(int fd, int flags, const itimerspec* value);
 
 // "Permission denied" for EACCES; does not use the non-thread-safe strerror().
 std::string error_text(int err);
