@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "stack/stack_impl.h"
@@ -27,7 +28,10 @@ Stack::Impl::Impl(const StackConfig& cfg, netdev::Device& dev, Instant start)
       mtu(dev.mtu()),
       isn_secret(rng.next()),
       pool(wire::EthernetRepr::kHeaderLen + dev.mtu()) {
-    const size_t slot_size = wire::EthernetRepr::kHeaderLen + mtu + 4;  // room for a VLAN tag
+    // Slots hold a maximal IPv4 packet, not just an MTU's worth: a veth peer with TSO hands
+    // AF_PACKET whole GSO super-frames (e.g. a 7300-byte TCP segment), which are valid packets
+    // the stack accepts as they are. PACKET_VNET_HDR/TPACKET_V3 rings replace this later.
+    const size_t slot_size = wire::EthernetRepr::kHeaderLen + std::max<size_t>(mtu, 65535) + 4;
     rx_buffers.resize(slot_size * kRxBatch);
     rx_slots.resize(kRxBatch);
     for (size_t i = 0; i < kRxBatch; ++i) rx_slots[i].buffer = {rx_buffers.data() + i * slot_size, slot_size};
