@@ -12,7 +12,9 @@ using testing::kAddrA;
 using testing::kAddrB;
 using testing::TwoStacks;
 
-ConstBytes text(const std::string& s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
+// Spans over string literals (static storage), so they outlive the call.
+template <size_t N>
+ConstBytes text(const char (&s)[N]) { return {reinterpret_cast<const std::byte*>(s), N - 1}; }
 
 TEST(Udp, DatagramCrossesAfterArpResolution) {
     TwoStacks net;
