@@ -174,8 +174,9 @@ shim_cmd() {
 }
 
 # launcher_cmd DEVICE ADDRESS CMD...: set CMD_LINE to CMD run by `ustack run`, the way a user
-# runs it. For an ASan build the runtime goes in the launcher's own LD_PRELOAD, which the
-# launcher keeps in front of libustack.so.
+# runs it. For an ASan build the runtime goes in the launcher's own LD_PRELOAD; the launcher
+# puts libustack.so first and keeps it after, which with verify_asan_link_order=0 still loads
+# the runtime ahead of the program's libc.
 launcher_cmd() {
     local device=$1 address=$2
     shift 2
