@@ -37,6 +37,9 @@ Stack::Impl::Impl(const StackConfig& cfg, netdev::Device& dev, Instant start)
     for (size_t i = 0; i < kRxBatch; ++i) rx_slots[i].buffer = {rx_buffers.data() + i * slot_size, slot_size};
     next_ephemeral = static_cast<uint16_t>(kEphemeralLow + rng.below(kEphemeralHigh - kEphemeralLow + 1));
     ip_ident = static_cast<uint16_t>(rng.next_u32());
+    // Announce ourselves (RFC 5227 2.3 ARP announcement), so a neighbour that cached another
+    // MAC for our address from an earlier run updates at once instead of after its timeout.
+    send_arp_request(config.address.address);
 }
 
 Stack::Impl::~Impl() {
@@ -149,6 +152,16 @@ std::optional<Instant> Stack::next_deadline() const {
 }
 
 uint64_t Stack::generation() const { return impl_->generation; }
+
+bool Stack::has_pending_output() const {
+    for (const auto& [id, e] : impl_->sockets) {
+        if (!e->tcp) continue;
+        const tcp::Tcb& t = *e->tcp;
+        if (!t.synchronized() || t.state == tcp::State::kTimeWait) continue;
+        if (!t.send_queue.empty() || (t.fin_queued && !(t.fin_sent && t.snd_una > t.fin_seq))) return true;
+    }
+    return !impl_->tx_batch.empty();
+}
 bool Stack::routes(Ipv4Addr dst) const { return impl_->routes(dst); }
 bool Stack::is_local_address(Ipv4Addr a) const { return a == impl_->config.address.address; }
 const Counters& Stack::counters() const { return impl_->counters; }

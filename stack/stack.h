@@ -90,6 +90,11 @@ public:
     // a socket call. Waiters remember it and sleep until it moves.
     uint64_t generation() const;
 
+    // True while some TCP connection still has data or a FIN the peer has not acknowledged.
+    // A process about to exit drives the stack until this is false (bounded), since no kernel
+    // will finish the job for it.
+    bool has_pending_output() const;
+
     // True when the stack has a route to dst. The preload hands a socket to the kernel at
     // connect() when this is false (loopback, other subnets without a gateway).
     bool routes(Ipv4Addr dst) const;

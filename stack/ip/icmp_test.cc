@@ -29,6 +29,8 @@ protected:
         peer_ = std::move(a);
         dev_ = std::move(b);
         stack_ = std::make_unique<Stack>(StackConfig{{kStackIp, 24}, std::nullopt, kStackMac, 3}, *dev_, now_);
+        stack_->poll(now_);
+        announcement_ = frames_out();
     }
 
     void inject(const std::vector<std::byte>& frame) {
@@ -68,9 +70,23 @@ protected:
     }
 
     Instant now_{std::chrono::seconds(5)};
+    std::vector<std::vector<std::byte>> announcement_;
     std::unique_ptr<netdev::PairDevice> peer_, dev_;
     std::unique_ptr<Stack> stack_;
 };
+
+TEST_F(RawPeer, StartUpSendsOneArpAnnouncement) {
+    ASSERT_EQ(announcement_.size(), 1u);
+    auto eth = EthernetView::parse(announcement_[0]);
+    ASSERT_TRUE(eth);
+    EXPECT_TRUE(eth->dst().is_broadcast());
+    auto arp = ArpRepr::parse(eth->payload());
+    ASSERT_TRUE(arp);
+    EXPECT_EQ(arp->op, ArpOp::kRequest);
+    EXPECT_EQ(arp->sender_ip, kStackIp);  // RFC 5227 2.3: sender and target are both us
+    EXPECT_EQ(arp->target_ip, kStackIp);
+    EXPECT_EQ(arp->sender_mac, kStackMac);
+}
 
 TEST_F(RawPeer, ArpRequestForOurAddressGetsAReply) {
     teach_arp();

@@ -1,4 +1,6 @@
 // ARP input and output (RFC 826).
+#include <cerrno>
+
 #include "stack/stack_impl.h"
 #include "stack/wire/arp.h"
 
@@ -55,8 +57,19 @@ void Stack::Impl::send_arp_request(Ipv4Addr target) {
 void Stack::Impl::run_arp_timers() {
     HeapVector<Ipv4Addr> resend;
     HeapVector<PacketBuffer*> dropped;
-    arp.on_timer(now, &resend, &dropped);
+    HeapVector<Ipv4Addr> failed;
+    arp.on_timer(now, &resend, &dropped, &failed);
     for (Ipv4Addr ip : resend) send_arp_request(ip);
+    // A connection still opening towards a neighbour that never answered fails with
+    // EHOSTUNREACH, as on Linux, instead of retrying SYNs into the void.
+    for (Ipv4Addr hop : failed) {
+        HeapVector<tcp::Tcb*> doomed;
+        for (const auto& [ft, id] : tcp_connections) {
+            SocketEntry* e = find(id);
+            if (e && e->tcp && e->tcp->state == tcp::State::kSynSent && next_hop(ft.remote.addr) == hop) doomed.push_back(e->tcp.get());
+        }
+        for (tcp::Tcb* t : doomed) tcp_close_connection(*t, EHOSTUNREACH);
+    }
     for (PacketBuffer* b : dropped) {
         ++counters.arp_pending_dropped;
         pool.give(b);

@@ -52,8 +52,8 @@ bool ArpCache::enqueue(Ipv4Addr ip, PacketBuffer* packet, Instant now, bool* sen
     return true;
 }
 
-void ArpCache::on_timer(Instant now, heap::Vector<Ipv4Addr>* resend,
-                        heap::Vector<PacketBuffer*>* dropped) {
+void ArpCache::on_timer(Instant now, heap::Vector<Ipv4Addr>* resend, heap::Vector<PacketBuffer*>* dropped,
+                        heap::Vector<Ipv4Addr>* failed) {
     for (auto it = entries_.begin(); it != entries_.end();) {
         Entry& e = it->second;
         if (e.mac || e.requests_sent == 0 || e.next_request > now) {
@@ -63,6 +63,7 @@ void ArpCache::on_timer(Instant now, heap::Vector<Ipv4Addr>* resend,
         if (e.requests_sent >= kMaxRequests) {
             // Resolution failed: drop what waited for it and forget the entry.
             dropped->insert(dropped->end(), e.pending.begin(), e.pending.end());
+            failed->push_back(it->first);
             it = entries_.erase(it);
             continue;
         }

@@ -46,10 +46,10 @@ public:
     // queue is full. Sets *send_request when a request should go out now.
     bool enqueue(Ipv4Addr ip, PacketBuffer* packet, Instant now, bool* send_request);
 
-    // Resolutions whose retry is due: requests to send now, and the packets of resolutions
-    // that gave up (caller frees and counts them).
-    void on_timer(Instant now, heap::Vector<Ipv4Addr>* resend,
-                  heap::Vector<PacketBuffer*>* dropped);
+    // Resolutions whose retry is due: requests to send now, the packets of resolutions that
+    // gave up (caller frees and counts them) and the addresses that gave up.
+    void on_timer(Instant now, heap::Vector<Ipv4Addr>* resend, heap::Vector<PacketBuffer*>* dropped,
+                  heap::Vector<Ipv4Addr>* failed);
     std::optional<Instant> next_deadline() const;
 
     size_t size() const { return entries_.size(); }
