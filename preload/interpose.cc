@@ -60,6 +60,7 @@ bool ts_timeout(const timespec* ts, std::optional<Duration>* out) {
 }
 
 __attribute__((constructor(101))) void ustack_preload_init() { rt().on_load(); }
+__attribute__((destructor(101))) void ustack_preload_fini() { rt().drain_at_exit(); }
 
 }  // namespace
 

@@ -89,6 +89,16 @@ void Runtime::on_load() {
     pthread_atfork(nullptr, nullptr, [] { g_runtime.on_fork_child(); });
 }
 
+void Runtime::drain_at_exit() {
+    if (mode() != Mode::kActive || thread_state().in_runtime) return;
+    StackLock lock(*this);
+    const Instant deadline = lock.now() + kExitDrain;
+    while (lock.stack().has_pending_output() && monotonic_now() < deadline) {
+        const int r = lock.wait(deadline);
+        if (r < 0 && r != -EINTR && r != -ETIMEDOUT) break;
+    }
+}
+
 bool Runtime::stack_available() {
     Mode m = mode();
     if (m == Mode::kActive) return !thread_state().in_runtime;

@@ -73,6 +73,12 @@ public:
     // From the library constructor: log level, real functions, pthread_atfork.
     void on_load();
 
+    // From the library destructor (exit()): no kernel will finish sending what the stack
+    // still holds, so keep driving it until every connection's data and FIN are acknowledged,
+    // for at most kExitDrain. A program that calls _exit() skips this, as it skips stdio.
+    void drain_at_exit();
+    static constexpr Duration kExitDrain = std::chrono::seconds(2);
+
     Mode mode() const { return mode_.load(std::memory_order_acquire); }
 
     // True when a new AF_INET socket should go to the stack; brings the stack up on the first
