@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "stack/stack_impl.h"
+#include "stack/tcp/receive.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/tcp.h"
 
@@ -275,37 +276,21 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         tcp_close_connection(c, 0);
         return;
     }
-    SeqNum data_seq = seq;
     if (!payload.empty() && (c.state == State::kEstablished || c.state == State::kFinWait1 || c.state == State::kFinWait2)) {
-        if (data_seq < c.rcv_nxt) {  // trim what we already have
-            const uint32_t dup = static_cast<uint32_t>(c.rcv_nxt - data_seq);
-            payload = payload.subspan(std::min<size_t>(dup, payload.size()));
-            data_seq = c.rcv_nxt;
-        }
-        const uint32_t offset = static_cast<uint32_t>(data_seq - c.rcv_nxt);
-        if (offset == 0) {
-            const size_t n = c.recv_queue.append(payload);
-            uint32_t advanced = static_cast<uint32_t>(n);
-            const bool had_holes = !c.reassembly.empty();
-            const uint32_t extra = c.reassembly.advance(advanced);
-            c.recv_queue.commit(extra);
-            advanced += extra;
-            c.rcv_nxt += advanced;
-            if (advanced > 0) wake();
+        const tcp::Delivery d = tcp::receive_data(c, seq, payload);
+        if (d.advanced > 0) wake();
+        if (d.in_order) {
             // RFC 5681 4.2: ACK at least every second full segment; immediately when filling
             // a hole; Linux also ACKs every segment in quick-ack mode at the start.
             ++c.unacked_segments;
-            if (had_holes || c.quickack || c.unacked_segments >= 2 || n < payload.size()) {
+            if (d.filled_hole || c.quickack || c.unacked_segments >= 2 || d.clipped) {
                 c.ack_pending = true;
             } else if (c.delack_deadline == Instant{0}) {
                 tcp_arm(c, tcp::TimerKind::kDelayedAck, now + tcp::kDelayedAckTimeout);
             }
-            if (c.quickack && c.unacked_segments > 0 && (c.rcv_nxt - c.irs) > 16 * 1460) c.quickack = false;
+            if (c.quickack && (c.rcv_nxt - c.irs) > 16 * 1460) c.quickack = false;
         } else {
-            // Out of order: keep it where it belongs and send a duplicate ACK at once.
-            const size_t n = c.recv_queue.write_ahead(offset, payload);
-            if (n > 0) c.reassembly.add(offset, static_cast<uint32_t>(n));
-            c.ack_pending = true;
+            c.ack_pending = true;  // out of order: a duplicate ACK at once (RFC 5681 4.2)
         }
     }
     // Eighth: FIN, only once everything before it has arrived.

@@ -130,6 +130,19 @@ TEST(TcpData, EveryLostSegmentRecoveredUnderRandomLoss) {
     EXPECT_GT(net.lossy_a()->dropped, 0u);
 }
 
+class TcpUnderImpairment : public ::testing::TestWithParam<uint64_t> {};
+
+TEST_P(TcpUnderImpairment, ReorderedDuplicatedAndLostSegmentsStillArriveExactBothWays) {
+    TwoStacks net({.drop_pct = 3, .duplicate_pct = 5, .reorder_pct = 10}, GetParam());
+    Connection c = establish(net);
+    const auto up = random_bytes(400000, GetParam());
+    const auto down = random_bytes(300000, GetParam() + 100);
+    EXPECT_EQ(transfer(net, net.a(), c.client, net.b(), c.server, up), up) << "seed " << GetParam();
+    EXPECT_EQ(transfer(net, net.b(), c.server, net.a(), c.client, down), down) << "seed " << GetParam();
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, TcpUnderImpairment, ::testing::Range<uint64_t>(1, 21));
+
 TEST(TcpClose, OrderlyCloseReachesTimeWaitAndEndOfStream) {
     TwoStacks net;
     Connection c = establish(net);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "netdev/pair.h"
+#include "stack/core/rng.h"
 #include "stack/stack.h"
 
 namespace ustack::testing {
@@ -43,8 +44,68 @@ private:
     size_t sent_ = 0;
 };
 
+// Wraps a device and, from a seeded PRNG, drops, duplicates and reorders what is sent: a
+// reordered frame is held back and goes out after the next one (or at the next receive()).
+class ShufflingDevice final : public netdev::Device {
+public:
+    struct Rates {
+        uint32_t drop_pct = 0, duplicate_pct = 0, reorder_pct = 0;
+    };
+    ShufflingDevice(netdev::Device& inner, Rates rates, uint64_t seed) : inner_(inner), rates_(rates), rng_(seed) {}
+    int receive(std::span<netdev::RxSlot> slots) override {
+        release_held();
+        return inner_.receive(slots);
+    }
+    int send(std::span<const netdev::ConstBytes> frames) override {
+        for (auto f : frames) {
+            if (rng_.below(100) < rates_.drop_pct) continue;
+            const int copies = rng_.below(100) < rates_.duplicate_pct ? 2 : 1;
+            for (int c = 0; c < copies; ++c) {
+                if (rng_.below(100) < rates_.reorder_pct) {
+                    held_.emplace_back(f.begin(), f.end());
+                    ++reordered;
+                } else {
+                    netdev::ConstBytes one[] = {f};
+                    inner_.send(one);
+                    release_held();
+                }
+            }
+        }
+        return static_cast<int>(frames.size());
+    }
+    size_t mtu() const override { return inner_.mtu(); }
+    std::optional<wire::MacAddr> hw_addr() const override { return std::nullopt; }
+    int wait_fd() const override { return inner_.wait_fd(); }
+    std::string name() const override { return "shuffle+" + inner_.name(); }
+    size_t reordered = 0;
+
+private:
+    void release_held() {
+        for (const auto& h : held_) {
+            netdev::ConstBytes one[] = {h};
+            inner_.send(one);
+        }
+        held_.clear();
+    }
+    netdev::Device& inner_;
+    Rates rates_;
+    Rng rng_;
+    std::vector<std::vector<std::byte>> held_;
+};
+
 class TwoStacks {
 public:
+    // Both directions impaired alike, each with its own seed.
+    TwoStacks(ShufflingDevice::Rates rates, uint64_t seed) {
+        auto [a, b] = netdev::PairDevice::create(1500, 4096);
+        dev_a_ = std::move(a);
+        dev_b_ = std::move(b);
+        shuffle_a_ = std::make_unique<ShufflingDevice>(*dev_a_, rates, seed);
+        shuffle_b_ = std::make_unique<ShufflingDevice>(*dev_b_, rates, seed + 1);
+        a_ = std::make_unique<Stack>(StackConfig{{kAddrA, 24}, std::nullopt, kMacA, 1}, *shuffle_a_, now_);
+        b_ = std::make_unique<Stack>(StackConfig{{kAddrB, 24}, std::nullopt, kMacB, 2}, *shuffle_b_, now_);
+    }
+
     explicit TwoStacks(DroppingDevice::Predicate drop_from_a = nullptr) {
         auto [a, b] = netdev::PairDevice::create(1500, 4096);
         dev_a_ = std::move(a);
@@ -91,6 +152,7 @@ private:
     Instant now_{std::chrono::seconds(1000)};
     std::unique_ptr<netdev::PairDevice> dev_a_, dev_b_;
     std::unique_ptr<DroppingDevice> lossy_a_;
+    std::unique_ptr<ShufflingDevice> shuffle_a_, shuffle_b_;
     std::unique_ptr<Stack> a_, b_;
 };
 

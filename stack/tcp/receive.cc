@@ -1,0 +1,37 @@
+#include "stack/tcp/receive.h"
+
+#include <algorithm>
+
+namespace ustack::tcp {
+
+Delivery receive_data(Tcb& t, SeqNum seq, std::span<const std::byte> payload) {
+    Delivery d;
+    if (seq < t.rcv_nxt) {
+        const uint32_t old = static_cast<uint32_t>(t.rcv_nxt - seq);
+        if (old >= payload.size()) {
+            d.in_order = true;  // entirely a duplicate: nothing new, but ACK it
+            return d;
+        }
+        payload = payload.subspan(old);
+        seq = t.rcv_nxt;
+    }
+    const uint32_t offset = static_cast<uint32_t>(seq - t.rcv_nxt);
+    if (offset == 0) {
+        d.in_order = true;
+        const size_t n = t.recv_queue.append(payload);
+        d.clipped = n < payload.size();
+        const bool had_holes = !t.reassembly.empty();
+        const uint32_t extra = t.reassembly.advance(static_cast<uint32_t>(n));
+        t.recv_queue.commit(extra);
+        d.filled_hole = had_holes && extra > 0;
+        d.advanced = static_cast<uint32_t>(n) + extra;
+        t.rcv_nxt += d.advanced;
+        return d;
+    }
+    const size_t n = t.recv_queue.write_ahead(offset, payload);
+    d.clipped = n < payload.size();
+    if (n > 0 && !t.reassembly.add(offset, static_cast<uint32_t>(n))) d.clipped = true;
+    return d;
+}
+
+}  // namespace ustack::tcp
