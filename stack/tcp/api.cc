@@ -154,11 +154,9 @@ ssize_t send(Stack::Impl& s, SocketEntry& e, std::span<const ConstBytes> data, i
         case State::kSynSent:
         case State::kSynReceived:
             return -EAGAIN;
-        case State::kClosed:
-            return t.fin_queued ? -EPIPE : -ENOTCONN;
-        case State::kListen:
-            return -ENOTCONN;
         default:
+            // Linux sk_stream_wait_connect(): any state but SYN-SENT/SYN-RECEIVED gives EPIPE,
+            // even a socket that never connected or a listener.
             return -EPIPE;
     }
     if (t.fin_queued) return -EPIPE;

@@ -201,6 +201,16 @@ TEST(TcpTimers, SynIsRetransmittedWithBackoffThenTimesOut) {
     EXPECT_EQ(net.a().counters().tcp_rto_expirations, 6u);
 }
 
+TEST(TcpSend, NeverConnectedSocketAndListenerGiveEpipeAsLinuxDoes) {
+    TwoStacks net;
+    const int s = net.a().socket(SocketKind::kTcp);
+    const std::byte one[1]{};
+    ConstBytes part[] = {one};
+    EXPECT_EQ(net.a().send(s, part, nullptr, 0, net.now()), -EPIPE);
+    ASSERT_EQ(net.a().listen(s, 1), 0);
+    EXPECT_EQ(net.a().send(s, part, nullptr, 0, net.now()), -EPIPE);
+}
+
 TEST(TcpListen, BindConflictsAndListenerPortReuse) {
     TwoStacks net;
     const int l1 = net.b().socket(SocketKind::kTcp);
