@@ -345,4 +345,48 @@ int Stack::set_options(int sock, const SocketOptions& options) {
     return 0;
 }
 
+void Stack::for_each_socket(FunctionRef<void(const SocketInfo&)> visit) const {
+    for (const auto& [id, e] : impl_->sockets) {
+        SocketInfo info;
+        info.id = id;
+        info.kind = e->kind;
+        info.user_open = e->user_open;
+        info.local = e->local;
+        if (e->kind == SocketKind::kUdp) {
+            const udp::UdpSocket& u = *e->udp;
+            info.state = u.remote ? "ESTAB" : "UNCONN";
+            if (u.remote) info.remote = *u.remote;
+            info.recv_q = udp::recv_queue_bytes(*e);
+        } else {
+            const tcp::Tcb& t = *e->tcp;
+            info.state = tcp::state_name(t.state);
+            if (t.state != tcp::State::kClosed && t.state != tcp::State::kListen) {
+                info.local = t.local;
+                info.remote = t.remote;
+            }
+            if (t.listener) {
+                info.recv_q = t.listener->accept_queue.size();
+                info.send_q = static_cast<size_t>(t.listener->backlog);
+            } else {
+                info.recv_q = t.recv_queue.size();
+                info.send_q = t.send_queue.size();
+            }
+            if (t.rtt.have_sample()) {
+                info.srtt = t.rtt.srtt();
+                info.rttvar = t.rtt.rttvar();
+            }
+            info.rto = t.rtt.rto();
+            if (t.cc) {
+                info.cwnd = t.cc->cwnd;
+                info.ssthresh = t.cc->ssthresh;
+                info.cc = t.cc->name();
+            }
+            info.snd_mss = t.snd_mss;
+            info.snd_wnd = t.snd_wnd;
+            info.backoff = t.backoff;
+        }
+        visit(info);
+    }
+}
+
 }  // namespace ustack

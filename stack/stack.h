@@ -15,6 +15,7 @@
 
 #include "netdev/device.h"
 #include "stack/core/counters.h"
+#include "stack/core/function_ref.h"
 #include "stack/core/time.h"
 #include "stack/wire/ethernet.h"
 #include "stack/wire/ipv4_addr.h"
@@ -68,6 +69,28 @@ struct SocketOptions {
     int sndbuf = 0;  // bytes the send queue may hold; 0 means the stack's default
     uint8_t ttl = 64;
     uint8_t tos = 0;
+};
+
+// A read-only snapshot of one socket for introspection (`ustack ss`); see for_each_socket().
+struct SocketInfo {
+    int id = 0;
+    SocketKind kind = SocketKind::kTcp;
+    const char* state = "";      // TCP: RFC 9293 name ("ESTABLISHED"); UDP: "UNCONN" or "ESTAB"
+    bool user_open = true;       // false: closed by the user, still closing (FIN, TIME-WAIT)
+    Endpoint local;
+    Endpoint remote;             // addr 0, port 0 when there is none
+    size_t recv_q = 0;           // bytes queued to read; LISTEN: connections waiting in accept
+    size_t send_q = 0;           // bytes not yet acknowledged; LISTEN: the backlog
+    // TCP internals (zero for UDP and before the first RTT sample).
+    Duration srtt{0};
+    Duration rttvar{0};
+    Duration rto{0};
+    uint32_t cwnd = 0;
+    uint32_t ssthresh = 0;       // UINT32_MAX until the first loss
+    uint32_t snd_mss = 0;
+    uint32_t snd_wnd = 0;
+    int backoff = 0;             // consecutive retransmission timeouts not yet recovered
+    const char* cc = "";         // congestion control name, e.g. "reno"
 };
 
 class Stack {
@@ -135,6 +158,10 @@ public:
     const Counters& counters() const;
     const StackConfig& config() const;
     netdev::Device& device();
+
+    // Introspection: calls visit once per socket, including connections the user has closed
+    // that are still closing. Read-only; the caller holds the stack lock.
+    void for_each_socket(FunctionRef<void(const SocketInfo&)> visit) const;
 
     struct Impl;  // defined in stack/stack_impl.h; public so the layers can name it
 
