@@ -103,6 +103,7 @@ std::string summarize(const ExchangeResult& r) {
     };
     auto tcp = [&](const char* name, const Counters& c) {
         s << name << ": tx=" << c.tcp_tx_segments << " retx=" << c.tcp_retransmits << " rto=" << c.tcp_rto_expirations
+          << " out_of_window=" << c.tcp_rx_out_of_window
           << " bad_csum=" << (c.tcp_rx_bad_checksum + c.ip_rx_bad_checksum) << " rst_tx=" << c.tcp_resets_sent
           << " rst_rx=" << c.tcp_resets_received << "; ";
     };
