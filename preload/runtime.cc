@@ -18,6 +18,7 @@
 #include "preload/config.h"
 #include "preload/log.h"
 #include "preload/real.h"
+#include "preload/stats_export.h"
 #include "preload/thread_state.h"
 #include "stack/core/heap.h"
 
@@ -173,6 +174,9 @@ bool Runtime::bring_up() {
         }
         device = std::move(rec.device);
     }
+
+    // The stats page and live capture for `ustack ss|stat|capture` (stats_export.h).
+    device = stats_export::start(std::move(device));
 
     StackConfig sc;
     sc.address = cfg.address;
