@@ -12,6 +12,7 @@ struct Mimalloc {
     void* (*malloc_aligned)(size_t, size_t) = nullptr;
     void (*free)(void*) = nullptr;
     bool (*is_in_heap_region)(const void*) = nullptr;
+    bool (*check_owned)(const void*) = nullptr;
     std::string error;
 };
 
@@ -27,7 +28,8 @@ Mimalloc load() {
     m.malloc_aligned = reinterpret_cast<void* (*)(size_t, size_t)>(dlsym(lib, "mi_malloc_aligned"));
     m.free = reinterpret_cast<void (*)(void*)>(dlsym(lib, "mi_free"));
     m.is_in_heap_region = reinterpret_cast<bool (*)(const void*)>(dlsym(lib, "mi_is_in_heap_region"));
-    if (!m.malloc_aligned || !m.free || !m.is_in_heap_region) {
+    m.check_owned = reinterpret_cast<bool (*)(const void*)>(dlsym(lib, "mi_check_owned"));
+    if (!m.malloc_aligned || !m.free || !m.is_in_heap_region || !m.check_owned) {
         m.error = "ustack: libmimalloc.so.2 lacks mi_malloc_aligned/mi_free; install libmimalloc2.0 >= 2.0";
     }
     return m;
@@ -56,7 +58,10 @@ void deallocate(void* p) noexcept {
 
 bool owns(const void* p) noexcept {
     const Mimalloc& m = mimalloc();
-    return m.error.empty() && p != nullptr && m.is_in_heap_region(p);
+    if (!m.error.empty() || p == nullptr) return false;
+    // The region map only covers the address range mimalloc prefers; under ASan that range is
+    // ASan's shadow and segments land elsewhere, so fall back to scanning this thread's heap.
+    return m.is_in_heap_region(p) || m.check_owned(p);
 }
 
 }  // namespace ustack::heap

@@ -24,7 +24,8 @@ const std::string& init();
 
 void* allocate(size_t size, size_t align = alignof(std::max_align_t));
 void deallocate(void* p) noexcept;
-// True when p came from allocate(): tests use it to prove the host's malloc is untouched.
+// True when p came from allocate() (on this thread, when the fast region check cannot tell):
+// tests use it to prove the host's malloc is untouched. Slow; never on a hot path.
 bool owns(const void* p) noexcept;
 
 // A standard allocator over the stack heap, for containers inside the stack.
