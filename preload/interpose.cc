@@ -7,9 +7,11 @@
 #include <cerrno>
 
 #include "preload/calls.h"
+#include "preload/epoll.h"
 #include "preload/log.h"
 #include "preload/real.h"
 #include "preload/runtime.h"
+#include "preload/signals.h"
 
 using namespace ustack::preload;
 using ustack::Duration;
@@ -182,7 +184,10 @@ USTACK_EXPORT ssize_t writev(int fd, const struct iovec* iov, int n) {
 
 USTACK_EXPORT int close(int fd) {
     SocketFile* f = rt().fds().get(fd);
-    if (f == nullptr) return real::close(fd);
+    if (f == nullptr) {
+        if (epoll::known(fd)) epoll::forget(fd);
+        return real::close(fd);
+    }
     if (f == kInternalFd) {
         // One of ours (device, timer, eventfd): to the program it was never open.
         errno = EBADF;
@@ -223,7 +228,11 @@ USTACK_EXPORT int fcntl(int fd, int cmd, ...) {
     va_start(ap, cmd);
     unsigned long arg = va_arg(ap, unsigned long);
     va_end(ap);
-    if (!stack_fd(fd)) return real::fcntl(fd, cmd, arg);
+    if (!stack_fd(fd)) {
+        const int r = real::fcntl(fd, cmd, arg);
+        if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && epoll::known(fd)) epoll::after_dup(fd, r);
+        return r;
+    }
     USTACK_DISPATCH(int, calls::fcntl(fd, cmd, arg, false), real::fcntl(fd, cmd, arg));
 }
 
@@ -232,7 +241,11 @@ USTACK_EXPORT int fcntl64(int fd, int cmd, ...) {
     va_start(ap, cmd);
     unsigned long arg = va_arg(ap, unsigned long);
     va_end(ap);
-    if (!stack_fd(fd)) return real::fcntl64(fd, cmd, arg);
+    if (!stack_fd(fd)) {
+        const int r = real::fcntl64(fd, cmd, arg);
+        if (r >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && epoll::known(fd)) epoll::after_dup(fd, r);
+        return r;
+    }
     USTACK_DISPATCH(int, calls::fcntl(fd, cmd, arg, true), real::fcntl64(fd, cmd, arg));
 }
 
@@ -245,19 +258,34 @@ USTACK_EXPORT int ioctl(int fd, unsigned long request, ...) {
     USTACK_DISPATCH(int, calls::ioctl(fd, request, arg), real::ioctl(fd, request, arg));
 }
 
-USTACK_EXPORT int dup(int fd) {
+static int do_dup(int fd) {
     if (!stack_fd(fd)) return real::dup(fd);
     USTACK_DISPATCH(int, calls::dup(fd), real::dup(fd));
 }
 
+static int do_dup3(int oldfd, int newfd, int flags, bool is_dup2) {
+    auto real_dup = [&] { return is_dup2 ? real::dup2(oldfd, newfd) : real::dup3(oldfd, newfd, flags); };
+    if (rt().fds().get(oldfd) == nullptr && rt().fds().get(newfd) == nullptr) return real_dup();
+    USTACK_DISPATCH(int, calls::dup3(oldfd, newfd, flags, is_dup2), real_dup());
+}
+
+// An epoll fd's copies share its set (and dup2 onto one drops that one's): epoll.h.
+USTACK_EXPORT int dup(int fd) {
+    const int r = do_dup(fd);
+    if (r >= 0 && epoll::known(fd)) epoll::after_dup(fd, r);
+    return r;
+}
+
 USTACK_EXPORT int dup2(int oldfd, int newfd) {
-    if (rt().fds().get(oldfd) == nullptr && rt().fds().get(newfd) == nullptr) return real::dup2(oldfd, newfd);
-    USTACK_DISPATCH(int, calls::dup3(oldfd, newfd, 0, true), real::dup2(oldfd, newfd));
+    const int r = do_dup3(oldfd, newfd, 0, true);
+    if (r >= 0 && (epoll::known(oldfd) || epoll::known(newfd))) epoll::after_dup(oldfd, r);
+    return r;
 }
 
 USTACK_EXPORT int dup3(int oldfd, int newfd, int flags) {
-    if (rt().fds().get(oldfd) == nullptr && rt().fds().get(newfd) == nullptr) return real::dup3(oldfd, newfd, flags);
-    USTACK_DISPATCH(int, calls::dup3(oldfd, newfd, flags, false), real::dup3(oldfd, newfd, flags));
+    const int r = do_dup3(oldfd, newfd, flags, false);
+    if (r >= 0 && (epoll::known(oldfd) || epoll::known(newfd))) epoll::after_dup(oldfd, r);
+    return r;
 }
 
 static int do_poll(struct pollfd* fds, nfds_t n, int timeout) {
@@ -313,17 +341,56 @@ USTACK_EXPORT int pselect(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, const st
     return finish<int>(calls::select(nfds, rd, wr, ex, timeout, mask), saved);
 }
 
-USTACK_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event* ev) {
-    if (!stack_fd(fd)) return real::epoll_ctl(epfd, op, fd, ev);
-    // Not yet: a stack socket's kernel fd would never become ready, so registering it would
-    // hang the program silently. Refuse loudly instead (EPERM: "fd does not support epoll").
-    static std::atomic<bool> said{false};
-    if (!said.exchange(true)) {
-        USTACK_LOG_WARN("epoll on user-space stack sockets is not supported yet (fd %d); epoll_ctl fails with EPERM", fd);
-    }
-    errno = EPERM;
-    return -1;
+USTACK_EXPORT int epoll_create(int size) {
+    const int fd = real::epoll_create(size);
+    if (fd >= 0) epoll::track(fd);
+    return fd;
 }
+
+USTACK_EXPORT int epoll_create1(int flags) {
+    const int fd = real::epoll_create1(flags);
+    if (fd >= 0) epoll::track(fd);
+    return fd;
+}
+
+USTACK_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event* ev) {
+    if (!stack_fd(fd)) {
+        const int r = real::epoll_ctl(epfd, op, fd, ev);
+        if (r == 0 && epoll::known(fd)) epoll::ctl_kernel(epfd, op, fd, ev);  // a nested epoll fd
+        return r;
+    }
+    USTACK_DISPATCH(int, epoll::ctl_stack(epfd, op, fd, ev), real::epoll_ctl(epfd, op, fd, ev));
+}
+
+USTACK_EXPORT int epoll_wait(int epfd, struct epoll_event* events, int maxevents, int timeout) {
+    if (!epoll::has_entries(epfd)) return real::epoll_wait(epfd, events, maxevents, timeout);
+    USTACK_DISPATCH(int, epoll::wait(epfd, events, maxevents, ms_timeout(timeout), nullptr),
+                    real::epoll_wait(epfd, events, maxevents, timeout));
+}
+
+USTACK_EXPORT int epoll_pwait(int epfd, struct epoll_event* events, int maxevents, int timeout, const sigset_t* mask) {
+    if (!epoll::has_entries(epfd)) return real::epoll_pwait(epfd, events, maxevents, timeout, mask);
+    USTACK_DISPATCH(int, epoll::wait(epfd, events, maxevents, ms_timeout(timeout), mask),
+                    real::epoll_pwait(epfd, events, maxevents, timeout, mask));
+}
+
+USTACK_EXPORT int epoll_pwait2(int epfd, struct epoll_event* events, int maxevents, const struct timespec* ts,
+                               const sigset_t* mask) {
+    if (!epoll::has_entries(epfd)) return real::epoll_pwait2(epfd, events, maxevents, ts, mask);
+    std::optional<Duration> timeout;
+    if (!ts_timeout(ts, &timeout)) {
+        errno = EINVAL;
+        return -1;
+    }
+    USTACK_DISPATCH(int, epoll::wait(epfd, events, maxevents, timeout, mask),
+                    real::epoll_pwait2(epfd, events, maxevents, ts, mask));
+}
+
+USTACK_EXPORT int sigaction(int sig, const struct sigaction* act, struct sigaction* oldact) {
+    return signals::sigaction(sig, act, oldact);
+}
+
+USTACK_EXPORT sighandler_t signal(int sig, sighandler_t handler) { return signals::signal(sig, handler); }
 
 // _FORTIFY_SOURCE variants: programs built with it call these instead of read/recv/poll.
 USTACK_EXPORT ssize_t __read_chk(int fd, void* buf, size_t n, size_t buflen) {

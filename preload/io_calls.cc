@@ -6,8 +6,10 @@
 
 #include "preload/calls.h"
 #include "preload/calls_internal.h"
+#include "preload/epoll.h"
 #include "preload/real.h"
 #include "preload/runtime.h"
+#include "preload/signals.h"
 #include "preload/sockaddr.h"
 
 namespace ustack::preload::calls {
@@ -94,6 +96,9 @@ long sendv_locked(int fd, const iovec* iov, int iovcnt, const sockaddr* dest, so
     size_t sent = 0;
     for (;;) {
         const ssize_t r = l.stack().send(f->sock, spans.remaining(), top, sflags, l.now());
+        if (f->watchers != nullptr && (r == -EAGAIN || (r >= 0 && sent + static_cast<size_t>(r) < spans.total()))) {
+            epoll::send_blocked(f);
+        }
         if (r >= 0) {
             sent += static_cast<size_t>(r);
             spans.consume(static_cast<size_t>(r));
@@ -105,6 +110,8 @@ long sendv_locked(int fd, const iovec* iov, int iovcnt, const sockaddr* dest, so
         const int w = l.wait(deadline);
         if (l.file(fd) != f || f->sock == 0) return sent > 0 ? static_cast<long>(sent) : -EBADF;
         if (w == -ETIMEDOUT) return sent > 0 ? static_cast<long>(sent) : -EAGAIN;
+        // Interrupted after some bytes went: the kernel returns the count; before: restart or EINTR.
+        if (w == -EINTR && sent == 0 && signals::restart(f->sndtimeo)) continue;
         if (w < 0) return sent > 0 ? static_cast<long>(sent) : w;
     }
 }
@@ -149,6 +156,9 @@ long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* from
     for (;;) {
         Endpoint peer;
         const ssize_t r = l.stack().recv(f->sock, spans.remaining(), from ? &peer : nullptr, rflags, l.now());
+        if (f->watchers != nullptr && !(rflags & msgflags::kPeek)) {
+            epoll::received(f, l.stack().recv_queue_bytes(f->sock), l.stack().poll_events(f->sock) & readiness::kIn);
+        }
         if (r >= 0) {
             if (from != nullptr && (udp || got == 0)) {
                 if (udp) endpoint_to_sockaddr(peer, from, fromlen); else *fromlen = 0;
@@ -167,6 +177,7 @@ long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* from
         const int w = l.wait(deadline);
         if (l.file(fd) != f || f->sock == 0) return got > 0 ? static_cast<long>(got) : -EBADF;
         if (w == -ETIMEDOUT) return got > 0 ? static_cast<long>(got) : -EAGAIN;
+        if (w == -EINTR && got == 0 && signals::restart(f->rcvtimeo)) continue;
         if (w < 0) return got > 0 ? static_cast<long>(got) : w;
     }
 }

@@ -2,13 +2,16 @@
 //
 // Stack readiness comes from stack.poll_events(); kernel fds go to the real poll() together
 // with this thread's waiter eventfd, so one sleep covers both. A stack socket's kernel fd is
-// never given to the real poll (it is an idle placeholder and would never be ready).
+// never given to the real poll (it is an idle placeholder and would never be ready). An epoll
+// fd with stack registrations goes to the real poll (its kernel half) and is also readable
+// when one of its stack entries is ready (epoll.h).
 #include <sys/resource.h>
 
 #include <vector>
 
 #include "preload/calls.h"
 #include "preload/calls_internal.h"
+#include "preload/epoll.h"
 #include "preload/real.h"
 #include "preload/runtime.h"
 
@@ -48,7 +51,7 @@ bool any_stack_fd(const pollfd* fds, nfds_t n) {
     Runtime& rt = Runtime::instance();
     if (rt.fds().capacity() == 0) return false;
     for (nfds_t i = 0; i < n; ++i) {
-        if (rt.peek(fds[i].fd) != nullptr) return true;
+        if (rt.peek(fds[i].fd) != nullptr || epoll::has_entries(fds[i].fd)) return true;
     }
     return false;
 }
@@ -63,17 +66,23 @@ long poll(pollfd* fds, nfds_t n, std::optional<Duration> timeout, const sigset_t
     // the waiter.
     PollBuffer buf(n + 1);
     pollfd* kfds = buf.data();
+    bool any_epoll = false;
     for (nfds_t i = 0; i < n; ++i) {
         kfds[i] = fds[i];
         kfds[i].revents = 0;
+        fds[i].revents = 0;
         if (rt.peek(fds[i].fd) != nullptr) kfds[i].fd = -1;
+        else if (epoll::has_entries(fds[i].fd)) any_epoll = true;
     }
     auto finish = [&](int stack_ready) -> long {
-        // One look at the kernel fds, without waiting.
+        // One look at the kernel fds, without waiting. An epoll fd may be ready on both sides:
+        // count it once.
         int k = real::poll(kfds, n, 0);
         if (k < 0) return -errno;
         for (nfds_t i = 0; i < n; ++i) {
-            if (kfds[i].fd >= 0) fds[i].revents = kfds[i].revents;
+            if (kfds[i].fd < 0) continue;
+            if (fds[i].revents != 0 && kfds[i].revents != 0) --k;
+            fds[i].revents = static_cast<short>(fds[i].revents | kfds[i].revents);
         }
         return stack_ready + k;
     };
@@ -96,7 +105,14 @@ long poll(pollfd* fds, nfds_t n, std::optional<Duration> timeout, const sigset_t
     for (;;) {
         int ready = 0;
         for (nfds_t i = 0; i < n; ++i) {
-            if (kfds[i].fd >= 0 || fds[i].fd < 0) continue;
+            if (fds[i].fd < 0) continue;
+            if (kfds[i].fd >= 0) {
+                if (any_epoll && epoll::has_entries(fds[i].fd)) {
+                    fds[i].revents = epoll::readable(l, fds[i].fd) ? static_cast<short>(fds[i].events & (POLLIN | POLLRDNORM)) : 0;
+                    if (fds[i].revents != 0) ++ready;
+                }
+                continue;
+            }
             SocketFile* f = l.file(fds[i].fd);
             // Closed by another thread since we looked: as the kernel does for a closed fd.
             fds[i].revents = f == nullptr || f->sock == 0 ? POLLNVAL : stack_revents(l.stack().poll_events(f->sock), fds[i].events);
@@ -117,7 +133,7 @@ bool any_stack_fd(int nfds, const fd_set* rd, const fd_set* wr, const fd_set* ex
     if (rt.fds().capacity() == 0) return false;
     for (int fd = 0; fd < nfds; ++fd) {
         const bool in = (rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) || (ex && FD_ISSET(fd, ex));
-        if (in && rt.peek(fd) != nullptr) return true;
+        if (in && (rt.peek(fd) != nullptr || epoll::has_entries(fd))) return true;
     }
     return false;
 }

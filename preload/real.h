@@ -14,6 +14,8 @@
 #include <sys/uio.h>
 
 #include <atomic>
+#include <cstdint>
+#include <type_traits>
 #include <cerrno>
 
 namespace ustack::preload::real {
@@ -53,6 +55,13 @@ namespace ustack::preload::real {
     X(select, int, (int, fd_set*, fd_set*, fd_set*, struct timeval*))                              \
     X(pselect, int, (int, fd_set*, fd_set*, fd_set*, const struct timespec*, const sigset_t*))     \
     X(epoll_ctl, int, (int, int, int, struct epoll_event*))                                        \
+    X(epoll_create, int, (int))                                                                    \
+    X(epoll_create1, int, (int))                                                                   \
+    X(epoll_wait, int, (int, struct epoll_event*, int, int))                                       \
+    X(epoll_pwait, int, (int, struct epoll_event*, int, int, const sigset_t*))                     \
+    X(epoll_pwait2, int, (int, struct epoll_event*, int, const struct timespec*, const sigset_t*)) \
+    X(sigaction, int, (int, const struct sigaction*, struct sigaction*))                           \
+    X(signal, sighandler_t, (int, sighandler_t))                                                   \
     X(__read_chk, ssize_t, (int, void*, size_t, size_t))                                           \
     X(__recv_chk, ssize_t, (int, void*, size_t, size_t, int))                                      \
     X(__recvfrom_chk, ssize_t, (int, void*, size_t, size_t, int, struct sockaddr*, socklen_t*))    \
@@ -60,6 +69,15 @@ namespace ustack::preload::real {
     X(__ppoll_chk, int, (struct pollfd*, nfds_t, const struct timespec*, const sigset_t*, size_t))
 
 namespace detail {
+// What a missing function returns: -1, or SIG_ERR for signal().
+template <class R>
+inline R failure() {
+    if constexpr (std::is_pointer_v<R>) {
+        return reinterpret_cast<R>(intptr_t{-1});
+    } else {
+        return R(-1);
+    }
+}
 // Looks name up with dlsym(RTLD_NEXT); nullptr (after one log line) when libc lacks it.
 void* resolve(const char* name);
 }  // namespace detail
@@ -80,7 +98,7 @@ void* resolve(const char* name);
         name##_fn f = name##_get();                                                                \
         if (f == nullptr) {                                                                        \
             errno = ENOSYS;                                                                        \
-            return -1;                                                                             \
+            return detail::failure<ret>();                                                         \
         }                                                                                          \
         return f(a...);                                                                            \
     }

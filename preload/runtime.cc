@@ -16,9 +16,11 @@
 
 #include "netdev/pcap_recorder.h"
 #include "preload/config.h"
+#include "preload/epoll.h"
 #include "preload/log.h"
 #include "preload/real.h"
 #include "preload/stats_export.h"
+#include "preload/signals.h"
 #include "preload/thread_state.h"
 #include "stack/core/heap.h"
 
@@ -98,6 +100,14 @@ void Runtime::drain_at_exit() {
         const int r = lock.wait(deadline);
         if (r < 0 && r != -EINTR && r != -ETIMEDOUT) break;
     }
+    if (log_enabled(LogLevel::kInfo)) {
+        // The run's counters, nonzero ones only, in the names `ustack stat` uses.
+        const Counters& c = lock.stack().counters();
+#define USTACK_LOG_COUNTER(name, help) \
+        if (c.name != 0) USTACK_LOG_INFO("counter %s %llu", #name, static_cast<unsigned long long>(c.name));
+        USTACK_COUNTERS(USTACK_LOG_COUNTER)
+#undef USTACK_LOG_COUNTER
+    }
 }
 
 bool Runtime::stack_available() {
@@ -109,11 +119,15 @@ bool Runtime::stack_available() {
         mode_.compare_exchange_strong(expected, Mode::kInert);
         return false;
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (mode() == Mode::kUnset) {
-        InRuntime guard;  // the device's own sockets (ioctl helpers) go to the kernel
-        if (!bring_up()) fall_back();
+    signals::enter_critical();  // a handler that makes a socket must not wait for us
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (mode() == Mode::kUnset) {
+            InRuntime guard;  // the device's own sockets (ioctl helpers) go to the kernel
+            if (!bring_up()) fall_back();
+        }
     }
+    signals::leave_critical();
     return mode() == Mode::kActive;
 }
 
@@ -277,8 +291,13 @@ void Runtime::arm_timer(std::optional<Instant> deadline) {
     if (timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &its, nullptr) == 0) armed_ = want;
 }
 
+void Runtime::wake_waiters() {
+    for (Waiter* w = waiters_; w != nullptr; w = w->next) notify(w->efd);
+}
+
 void Runtime::release_file(SocketFile* file, Instant now) {
     if (--file->fd_refs > 0) return;
+    if (file->watchers != nullptr) epoll::file_released(file);
     if (file->sock > 0) stack_->close(file->sock, now);
     file->sock = 0;
     if (file->pins == 0) delete file;
@@ -311,7 +330,9 @@ void Runtime::on_fork_child() {
         if (device_->wait_fd() >= 0) real::close(device_->wait_fd());
         t_waiter.efd = -1;  // closed above with the other internal fds
         t_waiter.linked = false;
-    } else if (m == Mode::kUnset) {
+    }
+    epoll::on_fork_child();
+    if (m == Mode::kUnset) {
         new (&mu_) std::mutex();
     }
 }
@@ -322,7 +343,10 @@ StackLock::StackLock(Runtime& rt) : rt_(rt) { acquire(); }
 StackLock::StackLock(Runtime& rt, Role role) : rt_(rt), role_(role) { acquire(); }
 StackLock::~StackLock() { release(); }
 
+// The critical section starts before the lock is taken: a handler that runs while this thread
+// waits for (or holds) the lock and calls into the stack would deadlock (signals.h).
 void StackLock::acquire() {
+    signals::enter_critical();
     rt_.mu_.lock();
     generation_ = rt_.stack_->generation();
     now_ = monotonic_now();
@@ -331,9 +355,7 @@ void StackLock::acquire() {
 
 void StackLock::release() {
     Stack& s = *rt_.stack_;
-    if (s.generation() != generation_) {
-        for (Waiter* w = rt_.waiters_; w != nullptr; w = w->next) notify(w->efd);
-    }
+    if (s.generation() != generation_) rt_.wake_waiters();
     std::optional<Instant> d = s.next_deadline();
     if (role_ == Role::kService) {
         rt_.arm_timer(d);
@@ -341,6 +363,7 @@ void StackLock::release() {
         rt_.arm_timer(d);
     }
     rt_.mu_.unlock();
+    signals::leave_critical();  // runs handlers deferred meanwhile
 }
 
 int StackLock::wait(std::optional<Instant> deadline) {
@@ -370,10 +393,18 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
     fds[n].events = POLLIN;
     fds[n].revents = 0;
 
+    ThreadState& t = thread_state();
+    const uint32_t handlers_before = t.handlers_run;
+    t.last_restart = false;
     release();
     int r;
     int saved = 0;
-    {
+    if (t.handlers_run != handlers_before) {
+        // A handler deferred while we held the lock has just run: the signal arrived during
+        // this call, before it could sleep; as the kernel, the call is interrupted.
+        r = -1;
+        saved = EINTR;
+    } else {
         timespec ts{};
         const timespec* tsp = nullptr;
         if (deadline) {

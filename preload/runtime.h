@@ -95,6 +95,10 @@ public:
     }
     bool is_internal(int fd) const { return fds_.get(fd) == kInternalFd; }
 
+    // Writes every blocked thread's waiter (under the lock): something they wait for may have
+    // changed that the stack's generation does not show (an epoll_ctl).
+    void wake_waiters();
+
     // Drops one fd's reference to file (under the lock): the last one closes the stack socket.
     void release_file(SocketFile* file, Instant now);
     // Drops a pin taken by a blocked caller; frees the SocketFile if nothing else holds it.

@@ -11,9 +11,11 @@
 
 #include "preload/calls.h"
 #include "preload/calls_internal.h"
+#include "preload/epoll.h"
 #include "preload/log.h"
 #include "preload/real.h"
 #include "preload/runtime.h"
+#include "preload/signals.h"
 #include "preload/sockaddr.h"
 
 namespace ustack::preload::calls {
@@ -56,6 +58,7 @@ long socket(int domain, int type, int protocol) {
 // wakes, finds the fd no longer a stack fd, and fails with EBADF.
 void hand_over(StackLock& l, int fd, SocketFile* f) {
     Runtime& rt = l.runtime();
+    if (f->watchers != nullptr) epoll::file_handed_over(f);
     if (f->fd_refs == 1) {
         rt.fds().exchange(fd, nullptr);
     } else {  // dup'ed: find the others (a scan of the table; rare)
@@ -109,6 +112,7 @@ long connect(int fd, const sockaddr* addr, socklen_t len) {
         const int w = l.wait(deadline);
         if (l.file(fd) != f || f->sock == 0) return -EBADF;
         if (w == -ETIMEDOUT) return -EINPROGRESS;  // as the kernel does on SO_SNDTIMEO
+        if (w == -EINTR && signals::restart(f->sndtimeo)) continue;  // the restarted connect waits on
         if (w < 0) return w;
     }
 }
@@ -163,6 +167,7 @@ long accept(int fd, sockaddr* addr, socklen_t* len, int flags) {
     for (;;) {
         Endpoint peer;
         const int id = l.stack().accept(f->sock, &peer, l.now());
+        if (f->watchers != nullptr) epoll::received(f, 0, l.stack().poll_events(f->sock) & readiness::kIn);
         if (id >= 0) {
             const int nfd = real::socket(AF_INET, SOCK_STREAM | flags, 0);
             if (nfd < 0 || !rt.fds().fits(nfd)) {
@@ -186,6 +191,7 @@ long accept(int fd, sockaddr* addr, socklen_t* len, int flags) {
         const int w = l.wait(deadline);
         if (l.file(fd) != f || f->sock == 0) return -EBADF;
         if (w == -ETIMEDOUT) return -EAGAIN;
+        if (w == -EINTR && signals::restart(f->rcvtimeo)) continue;
         if (w < 0) return w;
     }
 }

@@ -11,6 +11,8 @@
 
 namespace ustack::preload {
 
+struct EpollEntry;
+
 // Every field is guarded by the runtime's stack lock.
 struct SocketFile : heap::HeapObject {
     int sock = 0;                  // the stack's socket id; 0 once released
@@ -25,6 +27,7 @@ struct SocketFile : heap::HeapObject {
     SocketOptions options;         // what we last gave set_options()
     Duration rcvtimeo{0};          // SO_RCVTIMEO; 0: wait forever
     Duration sndtimeo{0};          // SO_SNDTIMEO; 0: wait forever
+    EpollEntry* watchers = nullptr;  // its registrations in epoll sets (epoll.h; also under Epoll::mu_)
 };
 
 // fd table entry for fds the runtime uses itself (device, timerfd, eventfds): calls from the

@@ -1,12 +1,25 @@
 // Per-thread flags of the preload, in initial-exec TLS (no allocation, signal-safe).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+
 namespace ustack::preload {
 
 struct ThreadState {
     // The thread is running the runtime's own code (service thread, bring-up): sockets it
     // makes go to the kernel and it never takes the stack lock recursively.
     bool in_runtime = false;
+    // > 0 while the thread holds (or is taking) the stack lock or the epoll lock. The signal
+    // trampoline defers the program's handlers while it is set (signals.h).
+    int critical = 0;
+    // Signals that arrived during a critical section, bit (sig - 1); run when it ends.
+    uint64_t deferred = 0;
+    // Program handlers this thread has run (directly or deferred): a blocking call that sees
+    // it move knows it was interrupted.
+    uint32_t handlers_run = 0;
+    // SA_RESTART of the handler run last: decides restart-or-EINTR after an interruption.
+    bool last_restart = false;
 };
 
 inline ThreadState& thread_state() {
