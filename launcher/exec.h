@@ -4,12 +4,9 @@
 #include <string>
 #include <vector>
 
-namespace ustack::launcher {
+#include "launcher/exit_codes.h"
 
-// Exit statuses, as a shell gives them.
-inline constexpr int kExitUsage = 2;
-inline constexpr int kExitCannotExecute = 126;
-inline constexpr int kExitNotFound = 127;
+namespace ustack::launcher {
 
 // Executes `command` (searched in PATH like a shell does) in place of this process, with the
 // current environment. Returns only on failure, after one line on stderr: kExitNotFound if

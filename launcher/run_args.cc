@@ -6,16 +6,19 @@
 namespace ustack::launcher {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kOptions{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kOptions{{
     {"--device", "USTACK_DEVICE"},
     {"--address", "USTACK_ADDRESS"},
     {"--gateway", "USTACK_GATEWAY"},
     {"--mac", "USTACK_MAC"},
     {"--pcap", "USTACK_PCAP"},
     {"--log", "USTACK_LOG"},
+    {"--busy-poll", "USTACK_BUSY_POLL"},
 }};
 
 constexpr std::string_view kLibraryOption = "--library";
+constexpr std::string_view kConfigOption = "--config";
+constexpr std::string_view kNoArpProbeOption = "--no-arp-probe";
 
 }  // namespace
 
@@ -40,6 +43,11 @@ RunParse parse_run_args(std::span<const std::string_view> args) {
             return out;
         }
         if (!word.starts_with("-")) break;  // the command starts here
+        if (word == kNoArpProbeOption) {
+            out.request.arp_probe = false;
+            ++i;
+            continue;
+        }
 
         std::string_view name = word;
         std::optional<std::string_view> value;
@@ -48,7 +56,7 @@ RunParse parse_run_args(std::span<const std::string_view> args) {
             value = word.substr(eq + 1);
         }
         std::optional<std::string_view> variable = variable_for_option(name);
-        if (!variable && name != kLibraryOption) {
+        if (!variable && name != kLibraryOption && name != kConfigOption) {
             out.error = "unknown option '" + std::string(word) + "' for run; see 'ustack run --help'";
             return out;
         }
@@ -61,6 +69,8 @@ RunParse parse_run_args(std::span<const std::string_view> args) {
         }
         if (variable) {
             out.request.settings.push_back({*variable, std::string(*value)});
+        } else if (name == kConfigOption) {
+            out.request.config_file = std::string(*value);
         } else {
             out.request.library = std::string(*value);
         }

@@ -18,6 +18,8 @@ struct Setting {
 struct RunRequest {
     std::vector<Setting> settings;       // in command-line order; a later one wins
     std::optional<std::string> library;  // --library PATH
+    std::optional<std::string> config_file;  // --config FILE
+    bool arp_probe = true;               // --no-arp-probe turns the start-up ARP probe off
     std::vector<std::string> command;    // CMD ARGS...
     bool help = false;                   // -h / --help: print usage, run nothing
 };

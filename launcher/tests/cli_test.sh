@@ -8,7 +8,8 @@ marker_lib=$(realpath "$2")
 mode=${3:-passes-through}
 # A valid configuration that every case inherits unless it says otherwise.
 unset USTACK_GATEWAY USTACK_MAC USTACK_PCAP USTACK_LOG USTACK_LIBRARY LD_PRELOAD
-export USTACK_DEVICE=tap:tap0 USTACK_ADDRESS=10.77.0.2/24
+# fd:N devices are not opened or probed by the launcher, so no lab is needed here.
+export USTACK_DEVICE=fd:99 USTACK_ADDRESS=10.77.0.2/24
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0 passes=0
@@ -53,11 +54,11 @@ check "run without a command is a usage error" status_is 2
 
 # Options override inherited variables; others pass through; the library is preloaded first.
 run env USTACK_ADDRESS=1.2.3.4/8 USTACK_MAC=02:00:00:00:00:09 \
-    "$ustack" run --library "$marker_lib" --device tap:tap0 --address 10.77.0.2/24 --log=debug \
+    "$ustack" run --library "$marker_lib" --device fd:98 --address 10.77.0.2/24 --log=debug \
     --gateway 10.77.0.1 --pcap "$tmp/x.pcap" -- env
 check "run exits with the command's status" status_is 0
 check "option overrides inherited USTACK_ADDRESS" out_has "USTACK_ADDRESS=10.77.0.2/24"
-check "--device sets USTACK_DEVICE" out_has "USTACK_DEVICE=tap:tap0"
+check "--device sets USTACK_DEVICE" out_has "USTACK_DEVICE=fd:98"
 check "--log=VALUE sets USTACK_LOG" out_has "USTACK_LOG=debug"
 check "--gateway sets USTACK_GATEWAY" out_has "USTACK_GATEWAY=10.77.0.1"
 check "--pcap sets USTACK_PCAP" out_has "USTACK_PCAP=$tmp/x.pcap"
@@ -74,7 +75,7 @@ run env USTACK_LIBRARY="$tmp/rel.so" "$ustack" run -- env
 check "USTACK_LIBRARY chooses the library" out_has "LD_PRELOAD=$tmp/rel.so"
 
 run "$ustack" run --library "$tmp/none.so" -- true
-check "missing library is refused" status_is 2
+check "missing library is refused with 15" status_is 15
 check "missing library is named" err_has "$tmp/none.so"
 
 # The default library is ../lib/libustack.so from the launcher's own directory.
@@ -104,10 +105,36 @@ if [[ $mode == validates ]]; then
     run env USTACK_LOG=loud "$ustack" run --library "$marker_lib" -- true
     check "invalid inherited USTACK_LOG is refused" status_is 2
     check "invalid inherited USTACK_LOG is named" err_has 'USTACK_LOG="loud"'
-    run env -u USTACK_DEVICE "$ustack" run --library "$marker_lib" -- true
-    check "missing USTACK_DEVICE is refused" status_is 2
-    check "missing USTACK_DEVICE is named" err_has "USTACK_DEVICE is not set"
+    run "$ustack" run --library "$marker_lib" --busy-poll 5x -- true
+    check "invalid --busy-poll is refused" status_is 2
+    check "invalid --busy-poll is named" err_has 'USTACK_BUSY_POLL="5x"'
 fi
+
+# --config FILE: options win over the file, the file over the environment.
+printf '# test\nUSTACK_LOG=info\nUSTACK_GATEWAY=10.77.0.9\n' >"$tmp/u.conf"
+run env USTACK_LOG=error "$ustack" run --library "$marker_lib" --config "$tmp/u.conf" --gateway 10.77.0.1 -- env
+check "--config sets variables over the environment" out_has "USTACK_LOG=info"
+check "options win over --config" out_has "USTACK_GATEWAY=10.77.0.1"
+run "$ustack" run --library "$marker_lib" --config "$tmp/none.conf" -- true
+check "missing --config file exits 10" status_is 10
+check "missing --config file is named" err_has "cannot read configuration file $tmp/none.conf"
+printf 'USTACK_DEVICE tap:tap0\n' >"$tmp/bad.conf"
+run "$ustack" run --library "$marker_lib" --config "$tmp/bad.conf" -- true
+check "malformed --config file exits 10" status_is 10
+check "malformed --config line is named" err_has "line 1"
+check "config errors are one line" test "$(wc -l <"$tmp/err")" -eq 1
+
+for sub in run lab ss stat capture; do
+    run "$ustack" $sub --help
+    check "$sub --help exits 0" status_is 0
+    check "$sub --help prints usage" grep -q "usage: ustack $sub" "$tmp/out"
+done
+run "$ustack" ss 999999999
+check "ss of a non-ustack pid exits 20" status_is 20
+run "$ustack" stat --interval 0 1
+check "stat --interval 0 is a usage error" status_is 2
+run "$ustack" capture 1
+check "capture without FILE is a usage error" status_is 2
 
 # `ustack lab` runs ../../scripts/lab.sh from the launcher's directory.
 run "$tmp/tree/build/bin/ustack" lab up x
