@@ -1,6 +1,8 @@
 #include "stack/sim/exchange.h"
 
 #include <algorithm>
+#include <optional>
+#include <cerrno>
 #include <sstream>
 #include <vector>
 
@@ -13,6 +15,7 @@ namespace ustack::sim {
 namespace {
 
 constexpr uint16_t kServerPort = 80;
+constexpr int kConnectAttempts = 5;
 
 std::vector<std::byte> random_bytes(Rng& rng, size_t n) {
     std::vector<std::byte> v(n);
@@ -40,6 +43,7 @@ ExchangeResult run_exchange(uint64_t seed, const ExchangeConfig& cfg) {
     std::vector<std::byte> client_got, server_got;  // outlive the world, whose tasks write them
     World world(seed);
     if (cfg.trace != nullptr) world.set_trace(cfg.trace);
+    world.set_frame_limit(cfg.frame_limit);
     Host& client = world.add_host("client", {Ipv4Addr::from_octets(10, 0, 0, 1), 24});
     Host& server = world.add_host("server", {Ipv4Addr::from_octets(10, 0, 0, 2), 24});
     world.connect(client, server, cfg.client_to_server, cfg.server_to_client);
@@ -66,8 +70,17 @@ ExchangeResult run_exchange(uint64_t seed, const ExchangeConfig& cfg) {
         converse(s, server_data, server_got, res.server_eof_at);
     });
     client.spawn("client", [&] {
-        Socket s = client.tcp_connect({server.address(), kServerPort});
-        converse(s, client_data, client_got, res.client_eof_at);
+        // When every ARP request or reply is lost the connect fails with EHOSTUNREACH after
+        // about 3 s, as on Linux; an application would try again, and so does this one.
+        std::optional<Socket> s;
+        for (int attempt = 1; !s; ++attempt) {
+            try {
+                s.emplace(client.tcp_connect({server.address(), kServerPort}));
+            } catch (const SocketError& e) {
+                if (e.error() != EHOSTUNREACH || attempt == kConnectAttempts) throw;
+            }
+        }
+        converse(*s, client_data, client_got, res.client_eof_at);
     });
 
     bool ok = world.run(cfg.limit);

@@ -21,6 +21,7 @@ struct ExchangeConfig {
     LinkConfig server_to_client;
     Duration limit = std::chrono::seconds(120);       // virtual time for the applications to finish
     Duration close_limit = std::chrono::seconds(60);  // then for both FINs to be acknowledged
+    uint64_t frame_limit = 0;                         // World::set_frame_limit; 0: none
     std::ostream* trace = nullptr;                    // frame events, when set
 };
 

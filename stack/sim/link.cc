@@ -71,7 +71,8 @@ void Link::transmit(std::span<const std::byte> frame, Instant now) {
     }
     for (int i = 0; i < copies; ++i) {
         Frame copy(frame.begin(), frame.end());
-        if (chance(im.corrupt) && !copy.empty()) {
+        const bool is_arp = copy.size() >= 14 && copy[12] == std::byte{0x08} && copy[13] == std::byte{0x06};
+        if (chance(im.corrupt) && !copy.empty() && (im.corrupt_arp || !is_arp)) {
             // XOR with a non-zero value: the byte always changes.
             const size_t at = rng_.below(static_cast<uint32_t>(copy.size()));
             copy[at] ^= static_cast<std::byte>(1 + rng_.below(255));

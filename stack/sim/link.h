@@ -25,6 +25,10 @@ struct Impairments {
     double loss = 0;       // the frame vanishes
     double duplicate = 0;  // a second copy arrives right after the first
     double corrupt = 0;    // one random byte (anywhere, Ethernet header included) is flipped; per copy
+    // ARP has no checksum, so a corrupted reply would poison the neighbour cache with a wrong
+    // MAC: a real link's FCS drops such frames. Off by default so that corruption tests what
+    // checksums catch; turn it on to test the ARP cache's own recovery.
+    bool corrupt_arp = false;
     double reorder = 0;    // the frame is held reorder_delay longer, so frames behind it overtake it
     Duration reorder_delay = std::chrono::milliseconds(5);
     // Every frame's propagation delay grows by a uniform draw in [0, jitter]. Jitter alone never

@@ -58,6 +58,7 @@ ExchangeResult run_one(uint64_t seed, double loss, const Options& o, std::ostrea
     ExchangeConfig c = sweep_config(seed, loss);
     c.limit = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o.limit_seconds));
     c.trace = trace;
+    c.frame_limit = 20000;  // a run needs a few hundred; more is a storm
     return run_exchange(seed, c);
 }
 

@@ -169,6 +169,15 @@ World::Stop World::drive(const std::function<bool()>& pred, Instant end, bool st
                 std::all_of(tasks_.begin(), tasks_.end(), [](const auto& t) { return t->finished; })) {
                 return Stop::kAllDone;
             }
+            if (frame_limit_ != 0) {
+                uint64_t offered = 0;
+                for (const auto& l : links_) offered += l->stats().offered;
+                if (offered > frame_limit_) {
+                    failure_ = "packet storm: more than " + std::to_string(frame_limit_) + " frames offered by " +
+                               format_time(now_ - kStart) + "; still waiting: " + describe_waiting();
+                    return Stop::kTaskFailed;
+                }
+            }
             if (++rounds_here > kMaxRoundsPerInstant) {
                 failure_ = "livelock: virtual time stuck at " + format_time(now_ - kStart);
                 return Stop::kTaskFailed;

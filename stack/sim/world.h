@@ -47,6 +47,10 @@ public:
     const std::vector<std::unique_ptr<Link>>& links() const { return links_; }
     const std::vector<std::unique_ptr<Host>>& hosts() const { return hosts_; }
 
+    // Fails a run once the links together have been offered this many frames: a packet storm
+    // (an ACK war) then ends in a second of real time instead of a minute. 0: no limit.
+    void set_frame_limit(uint64_t frames) { frame_limit_ = frames; }
+
     // Writes one line per frame event on every link (and links connected later) to out.
     void set_trace(std::ostream* out);
 
@@ -86,6 +90,7 @@ private:
     Rng test_rng_;
     Instant now_ = kStart;
     std::ostream* trace_ = nullptr;
+    uint64_t frame_limit_ = 0;
     uint64_t finished_tasks_ = 0;  // moves whenever a task finishes; joins wait on it
     std::string failure_;
     Task* current_ = nullptr;
