@@ -52,6 +52,8 @@ void sleep_ns(int64_t ns) {
 // A snapshot on the heap (it is ~70 KiB); null with a message if the page never settles.
 std::unique_ptr<stats::Snapshot> take(const MappedPage& page) {
     auto s = std::make_unique<stats::Snapshot>();
+    // A page just created has not been published yet: give it a few publish intervals.
+    for (int i = 0; i < 10 && page.page().seq.load(std::memory_order_acquire) == 0; ++i) sleep_ns(stats::kPublishIntervalNs / 2);
     if (!page.snapshot(*s)) {
         std::fprintf(stderr, "ustack: process %d has not published its stats yet (try again)\n", page.page().pid);
         return nullptr;
@@ -241,12 +243,17 @@ int capture_command(std::span<const std::string_view> args) {
     constexpr int64_t kRenew = 500'000'000;
     constexpr int64_t kAnswerWithin = 5'000'000'000;
 
-    auto request = [&](int64_t lease) -> bool {  // true once the process has applied it
+    bool exited = false;
+    auto request = [&](int64_t lease) -> bool {  // true once the process has applied it (or exited)
         c.lease_until_ns.store(lease, std::memory_order_relaxed);
         const uint64_t id = c.request.fetch_add(1, std::memory_order_release) + 1;
         const int64_t give_up = monotonic_ns() + kAnswerWithin;
         while (c.applied.load(std::memory_order_acquire) != id) {
-            if (monotonic_ns() > give_up || (kill(*pid, 0) != 0 && errno == ESRCH)) return false;
+            if (kill(*pid, 0) != 0 && errno == ESRCH) {
+                exited = true;  // its frames up to its exit are in the file (flushed per burst)
+                return true;
+            }
+            if (monotonic_ns() > give_up) return false;
             sleep_ns(20'000'000);
         }
         return true;
@@ -255,7 +262,7 @@ int capture_command(std::span<const std::string_view> args) {
     catch_stop_signals();
     std::memset(c.path, 0, sizeof c.path);
     std::memcpy(c.path, file.c_str(), file.string().size());
-    if (!request(monotonic_ns() + kLease)) {
+    if (!request(monotonic_ns() + kLease) || exited) {
         std::fprintf(stderr, "ustack: process %d did not answer the capture request (is it stopped?)\n", *pid);
         return kExitCapture;
     }
@@ -266,7 +273,6 @@ int capture_command(std::span<const std::string_view> args) {
     }
     std::fprintf(stderr, "ustack: capturing process %d to %s; stop with Ctrl-C\n", *pid, file.c_str());
     const int64_t end = duration ? monotonic_ns() + static_cast<int64_t>(*duration * 1e9) : INT64_MAX;
-    bool exited = false;
     while (!g_stop && monotonic_ns() < end) {
         if (kill(*pid, 0) != 0 && errno == ESRCH) {
             exited = true;
@@ -280,6 +286,7 @@ int capture_command(std::span<const std::string_view> args) {
                      *pid, file.c_str());
         return kExitCapture;
     }
+    if (exited) std::fprintf(stderr, "ustack: process %d exited; the capture ends with it\n", *pid);
     std::fprintf(stderr, "ustack: %" PRIu64 " frames written to %s\n", c.frames.load(), file.c_str());
     return 0;
 }
