@@ -1,8 +1,8 @@
 // The idle-connection memory workload for scripts/bench.
 //   idle_conns server PORT            accept and hold connections forever; prints "ready"
 //                                     after listen() and "accepted N" every 1000
-//   idle_conns client ADDR PORT N     open N connections, print "connected N", then hold them
-//                                     until stdin closes
+//   idle_conns client ADDR PORT N     open N connections, print "connected N", hold them
+//                                     until stdin closes, then reset them (SO_LINGER 0)
 // Blocking calls only, so it needs nothing beyond socket/bind/listen/accept/connect.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -70,6 +70,9 @@ int client(const char* addr, int port, long n) {
             std::fprintf(stderr, "idle_conns: connection %ld: %s\n", i, std::strerror(errno));
             return 1;
         }
+        // Reset, not FIN, at exit: no TIME_WAIT or orphans left to skew the next run's Slab.
+        const linger l{1, 0};
+        setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof l);
         fds.push_back(s);
     }
     std::printf("connected %ld\n", n);
