@@ -36,7 +36,7 @@ struct Options {
     uint64_t first_seed = 1;
     std::optional<uint64_t> seed;
     bool trace = false;
-    double limit_seconds = 120;
+    double limit_seconds = 600;  // generous: at 20% loss, RTO backoff alone can take minutes
     double budget_seconds = 60 * kBudgetScale;
 };
 
@@ -57,6 +57,7 @@ std::string percent(double p) {
 ExchangeResult run_one(uint64_t seed, double loss, const Options& o, std::ostream* trace) {
     ExchangeConfig c = sweep_config(seed, loss);
     c.limit = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o.limit_seconds));
+    c.close_limit = c.limit / 2;
     c.trace = trace;
     c.frame_limit = 20000;  // a run needs a few hundred; more is a storm
     return run_exchange(seed, c);

@@ -15,6 +15,21 @@ namespace ustack::sim {
 
 namespace ctx = boost::context;
 
+// AddressSanitizer must be told about every stack switch, or it mistakes a fiber's stack for
+// the thread's and reports false errors when an exception unwinds (Debian's Boost.Context has
+// no annotated ucontext backend, so the scheduler annotates its own switches).
+#if defined(__SANITIZE_ADDRESS__)
+extern "C" {
+void __sanitizer_start_switch_fiber(void** fake_stack_save, const void* bottom, size_t size);
+void __sanitizer_finish_switch_fiber(void* fake_stack_save, const void** bottom_old, size_t* size_old);
+}
+#define USTACK_START_SWITCH(save, bottom, size) __sanitizer_start_switch_fiber(save, bottom, size)
+#define USTACK_FINISH_SWITCH(save, bottom, size) __sanitizer_finish_switch_fiber(save, bottom, size)
+#else
+#define USTACK_START_SWITCH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#define USTACK_FINISH_SWITCH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#endif
+
 namespace {
 constexpr size_t kFiberStackBytes = 256 * 1024;
 // Rounds at one instant without time moving before the run is declared a livelock.
@@ -29,16 +44,46 @@ struct Task {
     ctx::fiber scheduler;  // the scheduler's context while the task runs
     bool started = false;
     bool finished = false;
+    bool cancelled = false;  // the world is going away: block() throws Cancelled
+    const void* stack_bottom = nullptr;
+    size_t stack_size = 0;
+    void* asan_fake_stack = nullptr;
     // What a blocked task waits for: any of these moving wakes it.
     uint64_t seen_generation = 0;
     uint64_t seen_finished = 0;
     std::optional<Instant> deadline;
 };
 
+namespace {
+
+// Thrown out of block() in a task the world cancels, so the task unwinds (closing its sockets)
+// by the ordinary exception path rather than by Boost's forced unwinding.
+struct Cancelled {};
+
+// A fixed-size fiber stack whose bounds the task records, for the sanitizer annotations.
+struct RecordingStack {
+    Task* task;
+    ctx::fixedsize_stack inner{kFiberStackBytes};
+    ctx::stack_context allocate() {
+        ctx::stack_context sc = inner.allocate();
+        task->stack_bottom = static_cast<char*>(sc.sp) - sc.size;
+        task->stack_size = sc.size;
+        return sc;
+    }
+    void deallocate(ctx::stack_context& sc) noexcept { inner.deallocate(sc); }
+};
+
+}  // namespace
+
 World::World(uint64_t seed) : seed_(seed), world_rng_(seed), test_rng_(seed ^ 0x5eed5eed5eed5eedull) {}
 
 World::~World() {
-    // Unwinding a suspended fiber runs its destructors (sockets close); hosts must still exist.
+    // Unfinished tasks unwind first, closing their sockets while the hosts still exist.
+    for (auto& t : tasks_) {
+        if (t->finished) continue;
+        t->cancelled = true;
+        resume(*t);
+    }
     tasks_.clear();
     hosts_.clear();
     links_.clear();
@@ -84,16 +129,18 @@ TaskId World::spawn(Host& host, std::string name, std::function<void()> body) {
     t->host = &host;
     t->body = std::move(body);
     Task* task = t.get();
-    t->fiber = ctx::fiber(std::allocator_arg, ctx::fixedsize_stack(kFiberStackBytes), [this, task](ctx::fiber&& sched) {
+    t->fiber = ctx::fiber(std::allocator_arg, RecordingStack{task}, [this, task](ctx::fiber&& sched) {
+        USTACK_FINISH_SWITCH(nullptr, &scheduler_stack_bottom_, &scheduler_stack_size_);
         task->scheduler = std::move(sched);
         try {
-            task->body();
+            if (!task->cancelled) task->body();
+        } catch (const Cancelled&) {
         } catch (const std::exception& e) {
-            // forced_unwind (a fiber destroyed while suspended) is no std::exception: it passes.
             if (failure_.empty()) failure_ = "task '" + task->name + "' on " + task->host->name() + " threw: " + e.what();
         }
         task->finished = true;
         ++finished_tasks_;
+        USTACK_START_SWITCH(nullptr, scheduler_stack_bottom_, scheduler_stack_size_);  // this stack is done
         return std::move(task->scheduler);
     });
     tasks_.push_back(std::move(t));
@@ -109,7 +156,10 @@ void World::block(std::optional<Instant> deadline) {
     t.seen_generation = t.host->stack().generation();
     t.seen_finished = finished_tasks_;
     t.deadline = deadline;
+    USTACK_START_SWITCH(&t.asan_fake_stack, scheduler_stack_bottom_, scheduler_stack_size_);
     t.scheduler = std::move(t.scheduler).resume();
+    USTACK_FINISH_SWITCH(t.asan_fake_stack, nullptr, nullptr);
+    if (t.cancelled) throw Cancelled{};
 }
 
 bool World::runnable(const Task& t) const {
@@ -123,7 +173,10 @@ void World::resume(Task& t) {
     t.started = true;
     t.deadline.reset();
     current_ = &t;
+    void* fake_stack = nullptr;
+    USTACK_START_SWITCH(&fake_stack, t.stack_bottom, t.stack_size);
     t.fiber = std::move(t.fiber).resume();
+    USTACK_FINISH_SWITCH(fake_stack, nullptr, nullptr);
     current_ = nullptr;
 }
 

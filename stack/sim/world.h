@@ -94,6 +94,8 @@ private:
     uint64_t finished_tasks_ = 0;  // moves whenever a task finishes; joins wait on it
     std::string failure_;
     Task* current_ = nullptr;
+    const void* scheduler_stack_bottom_ = nullptr;  // for the sanitizer's stack-switch annotations
+    size_t scheduler_stack_size_ = 0;
     // Declared so that tasks (whose unwinding closes sockets) go before hosts, and hosts
     // (whose devices point at links) before links.
     std::vector<std::unique_ptr<Link>> links_;
