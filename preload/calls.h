@@ -37,6 +37,10 @@ long getsockname(int fd, sockaddr* addr, socklen_t* len);
 long getpeername(int fd, sockaddr* addr, socklen_t* len);
 
 long sendv(int fd, const iovec* iov, int iovcnt, const sockaddr* dest, socklen_t destlen, int flags);
+// sendfile(2) to a stack socket: the file is read with pread into a bounded buffer and sent
+// (one copy more than the kernel's; see io_calls.cc). offset null: the file position moves.
+long sendfile(int out_fd, int in_fd, off_t* offset, size_t count);
+
 // *msg_flags (if non-null) receives MSG_TRUNC when a datagram was cut.
 long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* fromlen, int flags, int* msg_flags);
 

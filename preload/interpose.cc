@@ -182,6 +182,19 @@ USTACK_EXPORT ssize_t writev(int fd, const struct iovec* iov, int n) {
     USTACK_DISPATCH(ssize_t, calls::sendv(fd, iov, n, nullptr, 0, 0), real::writev(fd, iov, n));
 }
 
+USTACK_EXPORT ssize_t sendfile(int out_fd, int in_fd, off_t* offset, size_t count) {
+    if (!stack_fd(out_fd)) return real::sendfile(out_fd, in_fd, offset, count);
+    USTACK_DISPATCH(ssize_t, calls::sendfile(out_fd, in_fd, offset, count), real::sendfile(out_fd, in_fd, offset, count));
+}
+
+// off_t is 64 bits on every ABI we build for, so sendfile64 is sendfile.
+static_assert(sizeof(off_t) == sizeof(off64_t));
+USTACK_EXPORT ssize_t sendfile64(int out_fd, int in_fd, off64_t* offset, size_t count) {
+    if (!stack_fd(out_fd)) return real::sendfile64(out_fd, in_fd, offset, count);
+    USTACK_DISPATCH(ssize_t, calls::sendfile(out_fd, in_fd, reinterpret_cast<off_t*>(offset), count),
+                    real::sendfile64(out_fd, in_fd, offset, count));
+}
+
 USTACK_EXPORT int close(int fd) {
     SocketFile* f = rt().fds().get(fd);
     if (f == nullptr) {

@@ -1,6 +1,7 @@
 // Data transfer on stack sockets: every send/recv/read/write variant funnels into sendv/recvv.
 #include <limits.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <vector>
 
@@ -128,6 +129,63 @@ long sendv(int fd, const iovec* iov, int iovcnt, const sockaddr* dest, socklen_t
     // the lock is released (the handler may call into us).
     if (r == -EPIPE && !(flags & MSG_NOSIGNAL)) raise(SIGPIPE);
     return r;
+}
+
+// The file is read in chunks of kChunk into a buffer on the stack heap and each chunk goes
+// through sendv, so blocking, O_NONBLOCK, SO_SNDTIMEO and SIGPIPE are those of send(). The
+// kernel moves pages without this copy; a zero-copy path would need the stack to take
+// references to file pages. A non-seekable input (a pipe) is read with read(): on a partial
+// send of a non-blocking socket the unsent rest of that chunk is lost, so for those the
+// chunk is sent with the socket treated as blocking.
+long sendfile(int out_fd, int in_fd, off_t* offset, size_t count) {
+    Runtime& rt = Runtime::instance();
+    if (rt.mode() != Mode::kActive) return forked_child_error(out_fd);
+    if (rt.peek(in_fd) != nullptr) return -EINVAL;  // the kernel cannot splice from a socket either
+    if (offset != nullptr && *offset < 0) return -EINVAL;
+    constexpr size_t kChunk = 64 * 1024;
+    count = std::min<size_t>(count, 0x7ffff000);  // the kernel's MAX_RW_COUNT
+    off_t pos = offset != nullptr ? *offset : lseek(in_fd, 0, SEEK_CUR);
+    const bool seekable = pos >= 0;
+    if (!seekable && offset != nullptr) return -ESPIPE;
+    std::byte* buf = static_cast<std::byte*>(heap::allocate(std::min(count, kChunk) + 1));
+    size_t total = 0;
+    long err = 0;
+    while (total < count) {
+        const size_t want = std::min(count - total, kChunk);
+        const ssize_t n = seekable ? pread(in_fd, buf, want, pos) : real::read(in_fd, buf, want);
+        if (n <= 0) {
+            if (n < 0) err = -errno;
+            break;
+        }
+        iovec iov{buf, static_cast<size_t>(n)};
+        size_t sent = 0;
+        while (sent < static_cast<size_t>(n)) {
+            iov.iov_base = buf + sent;
+            iov.iov_len = static_cast<size_t>(n) - sent;
+            const long s = sendv(out_fd, &iov, 1, nullptr, 0, 0);
+            if (s == kPassToKernel) {
+                err = -EBADF;  // the socket went to the kernel mid-call (handover); rare
+                break;
+            }
+            if (s < 0) {
+                if (s == -EAGAIN && !seekable) continue;  // a pipe's bytes cannot be put back
+                err = s;
+                break;
+            }
+            sent += static_cast<size_t>(s);
+            if (seekable && sent < static_cast<size_t>(n)) break;  // non-blocking and full: stop here
+        }
+        total += sent;
+        if (seekable) pos += static_cast<off_t>(sent);
+        if (err != 0 || sent < static_cast<size_t>(n)) break;
+    }
+    heap::deallocate(buf);
+    if (seekable) {
+        if (offset != nullptr) *offset = pos;
+        else lseek(in_fd, pos, SEEK_SET);
+    }
+    if (total > 0) return static_cast<long>(total);
+    return err;
 }
 
 long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* fromlen, int flags, int* msg_flags) {

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -60,6 +61,8 @@ namespace ustack::preload::real {
     X(epoll_wait, int, (int, struct epoll_event*, int, int))                                       \
     X(epoll_pwait, int, (int, struct epoll_event*, int, int, const sigset_t*))                     \
     X(epoll_pwait2, int, (int, struct epoll_event*, int, const struct timespec*, const sigset_t*)) \
+    X(sendfile, ssize_t, (int, int, off_t*, size_t))                                               \
+    X(sendfile64, ssize_t, (int, int, off64_t*, size_t))                                           \
     X(sigaction, int, (int, const struct sigaction*, struct sigaction*))                           \
     X(signal, sighandler_t, (int, sighandler_t))                                                   \
     X(__read_chk, ssize_t, (int, void*, size_t, size_t))                                           \
