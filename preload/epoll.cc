@@ -26,9 +26,6 @@ constexpr int kMaxNests = 4;
 // Bits epoll_ctl may carry with EPOLLEXCLUSIVE (the kernel's EPOLLEXCLUSIVE_OK_BITS).
 constexpr uint32_t kExclusiveOk = EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLRDBAND | EPOLLWRNORM | EPOLLWRBAND |
                                   EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
-// Readiness bits a registration may ask for.
-constexpr uint32_t kReadinessBits = EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDNORM | EPOLLRDBAND | EPOLLWRNORM |
-                                    EPOLLWRBAND | EPOLLMSG | EPOLLERR | EPOLLHUP | EPOLLRDHUP;
 
 // epoll fd number -> EpollSet. Lock-free loads; stores under Registry::mu.
 class EpollTable {
@@ -169,7 +166,7 @@ bool set_ready(Stack& stack, EpollSet* s, int depth);
 
 // What e would report now. consume: this is epoll_wait reporting it (update ET/ONESHOT state).
 uint32_t entry_events(Stack& stack, EpollEntry* e, bool consume, int depth) {
-    if (e->disarmed) return 0;
+    if (e->state.disarmed) return 0;
     uint32_t current = 0;
     size_t rxq = 0;
     if (e->file != nullptr) {
@@ -179,20 +176,7 @@ uint32_t entry_events(Stack& stack, EpollEntry* e, bool consume, int depth) {
     } else if (depth < kMaxNests && set_ready(stack, e->child, depth + 1)) {
         current = EPOLLIN | EPOLLRDNORM;
     }
-    const uint32_t ready = current & e->events & kReadinessBits;
-    uint32_t report = ready;
-    if (e->events & EPOLLET) {
-        // A bit reported before and no longer set re-arms; a new bit, or more data, is an edge.
-        const uint32_t armed = e->reported & current;
-        const bool fresh = (ready & ~armed) != 0 || ((ready & EPOLLIN) && rxq > e->reported_rxq);
-        report = fresh ? ready : 0;
-        if (consume) {
-            e->reported = report != 0 ? ready : armed;
-            if (report != 0) e->reported_rxq = rxq;
-        }
-    }
-    if (consume && report != 0 && (e->events & EPOLLONESHOT)) e->disarmed = true;
-    return report;
+    return report(e->events, current, rxq, e->state, consume);
 }
 
 bool set_ready(Stack& stack, EpollSet* s, int depth) {
@@ -310,9 +294,7 @@ long ctl_stack(int epfd, int op, int fd, epoll_event* ev) {
             // ep_modify looks at the file again: a ready fd is reported again, even with ET.
             e->events = with_always(events);
             e->data = ev->data;
-            e->reported = 0;
-            e->reported_rxq = 0;
-            e->disarmed = false;
+            e->state = ReportState{};
             break;
         default:
             if (e == nullptr) return -ENOENT;
@@ -344,8 +326,7 @@ void ctl_kernel(int epfd, int op, int fd, const epoll_event* ev) {
     } else if (op == EPOLL_CTL_MOD && e != nullptr) {
         e->events = with_always(ev->events);
         e->data = ev->data;
-        e->reported = 0;
-        e->disarmed = false;
+        e->state = ReportState{};
     } else if (op == EPOLL_CTL_DEL && e != nullptr) {
         unlink(e);
     }
@@ -458,7 +439,7 @@ void file_handed_over(SocketFile* f) {
     EpollLock lock;
     while (EpollEntry* e = f->watchers) {
         epoll_event ev{};
-        ev.events = e->disarmed ? (e->events & (EPOLLONESHOT | EPOLLET)) : e->events;
+        ev.events = e->state.disarmed ? (e->events & (EPOLLONESHOT | EPOLLET)) : e->events;
         ev.data = e->data;
         if (real::epoll_ctl(e->set->epfd, EPOLL_CTL_ADD, e->fd, &ev) != 0) {
             USTACK_LOG_WARN("fd %d moved to the kernel but could not follow it into epoll fd %d (%s)", e->fd,

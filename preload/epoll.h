@@ -40,6 +40,7 @@
 #include <atomic>
 #include <optional>
 
+#include "preload/epoll_rules.h"
 #include "preload/socket_file.h"
 #include "stack/core/heap.h"
 #include "stack/core/time.h"
@@ -57,9 +58,7 @@ struct EpollEntry : heap::HeapObject {
     EpollSet* child = nullptr;    // ... or a nested epoll set (exactly one is non-null)
     uint32_t events = 0;          // as registered, plus EPOLLERR | EPOLLHUP
     epoll_data_t data{};          // the program's, returned untouched
-    uint32_t reported = 0;        // EPOLLET: readiness reported and not since seen to drop
-    size_t reported_rxq = 0;      // EPOLLET: receive queue bytes at the last report
-    bool disarmed = false;        // EPOLLONESHOT fired; EPOLL_CTL_MOD re-arms
+    epoll::ReportState state;     // EPOLLET / EPOLLONESHOT memory (epoll_rules.h)
     EpollEntry* set_prev = nullptr;
     EpollEntry* set_next = nullptr;
     EpollEntry* target_prev = nullptr;  // in the target's watchers list
@@ -109,13 +108,13 @@ void file_handed_over(SocketFile* f);
 // whether the socket is still readable.
 inline void received(SocketFile* f, size_t rxq, bool readable) {
     for (EpollEntry* e = f->watchers; e != nullptr; e = e->target_next) {
-        if (!readable) e->reported &= ~(EPOLLIN | EPOLLRDNORM);
-        if (rxq < e->reported_rxq) e->reported_rxq = rxq;
+        if (!readable) e->state.reported &= ~(EPOLLIN | EPOLLRDNORM);
+        if (rxq < e->state.reported_rxq) e->state.reported_rxq = rxq;
     }
 }
 // A send on f could not queue everything: the next writable state is an edge.
 inline void send_blocked(SocketFile* f) {
-    for (EpollEntry* e = f->watchers; e != nullptr; e = e->target_next) e->reported &= ~(EPOLLOUT | EPOLLWRNORM);
+    for (EpollEntry* e = f->watchers; e != nullptr; e = e->target_next) e->state.reported &= ~(EPOLLOUT | EPOLLWRNORM);
 }
 // For poll/select of an epoll fd: does the set have a stack entry ready?
 bool readable(StackLock& l, int epfd);
