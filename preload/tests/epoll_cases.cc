@@ -289,6 +289,33 @@ void case_hangup() {
     close(s);
 }
 
+// A socket registered while it is the stack's, then connected to loopback (which the
+// preload hands to the kernel): the registration must follow it.
+void case_handover() {
+    std::printf("== registration follows a socket handed to the kernel\n");
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in lo{};
+    lo.sin_family = AF_INET;
+    lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof lo;
+    if (bind(l, reinterpret_cast<sockaddr*>(&lo), sizeof lo) != 0 || listen(l, 4) != 0) die("loopback listen");
+    getsockname(l, reinterpret_cast<sockaddr*>(&lo), &len);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    int ep = epoll_create1(0);
+    add(ep, s, EPOLLIN | EPOLLRDHUP, 81);
+    if (connect(s, reinterpret_cast<sockaddr*>(&lo), sizeof lo) != 0) die("loopback connect");
+    show_wait("connected, nothing to read", ep, kShort);
+    int a = accept(l, nullptr, nullptr);
+    send_str(a, "k");
+    show_wait("loopback data", ep, kLong);
+    ctl_result("ADD again", ep, EPOLL_CTL_ADD, s, EPOLLIN);
+    ctl_result("DEL", ep, EPOLL_CTL_DEL, s, 0);
+    close(a);
+    close(s);
+    close(l);
+    close(ep);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -311,6 +338,7 @@ int main(int argc, char** argv) {
     case_errors();
     case_close_and_dup();
     case_hangup();
+    case_handover();
     std::printf("done\n");
     return 0;
 }
