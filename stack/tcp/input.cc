@@ -119,7 +119,8 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         } else {
             // Simultaneous open (RFC 9293 3.5 figure 8): answer with SYN-ACK.
             c.state = State::kSynReceived;
-            c.snd_nxt = c.iss;
+            tcp_send_syn(c);
+            return;
         }
         tcp_output(c);
         return;
@@ -150,8 +151,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
     // Fourth: SYN in a synchronized state gets a challenge ACK (RFC 5961 4.2).
     if (flags.syn()) {
         if (c.state == State::kSynReceived && seq == c.irs) {  // a retransmitted SYN: resend SYN-ACK
-            c.snd_nxt = c.iss;
-            tcp_output(c);
+            tcp_send_syn(c);
             return;
         }
         c.ack_pending = true;
@@ -200,6 +200,10 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         c.send_seq += data_acked;
         c.snd_una = ack;
         if (c.snd_nxt < c.snd_una) c.snd_nxt = c.snd_una;
+        if (c.rto_recovery) {
+            if (c.rtx_nxt < c.snd_una) c.rtx_nxt = c.snd_una;  // the peer had it already
+            if (c.snd_una >= c.recover) c.rto_recovery = false;
+        }
         if (c.rtt_timing && ack >= c.rtt_seq) {
             c.rtt.sample(now - c.rtt_start);
             c.rtt_timing = false;

@@ -64,7 +64,7 @@ void Stack::Impl::tcp_listen_input(SocketEntry& listener, const wire::Ipv4View& 
     tcp_connections[ft] = c.id;
     ++l.syn_received;
     ++counters.tcp_passive_opens;
-    tcp_output(c);
+    tcp_send_syn(c);
 }
 
 }  // namespace ustack

@@ -93,6 +93,15 @@ void Stack::Impl::tcp_send_reset_for(const wire::Ipv4View& ip, const wire::TcpVi
     ++counters.tcp_resets_sent;
 }
 
+void Stack::Impl::tcp_send_syn(Tcb& t) {
+    const uint8_t flags = t.state == State::kSynSent ? TcpFlags::kSyn : (TcpFlags::kSyn | TcpFlags::kAck);
+    if (t.backoff == 0) t.rtt_start = now;
+    tcp_send_segment(t, t.iss, flags, 0);
+    t.snd_nxt = t.iss + 1;
+    t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+    if (t.rto_deadline == Instant{0}) tcp_arm(t, tcp::TimerKind::kRetransmit, now + t.rtt.rto());
+}
+
 void Stack::Impl::tcp_output(Tcb& t) {
     switch (t.state) {
         case State::kClosed:
@@ -100,16 +109,8 @@ void Stack::Impl::tcp_output(Tcb& t) {
             return;
         case State::kSynSent:
         case State::kSynReceived:
-            if (t.snd_nxt == t.iss) {
-                const uint8_t flags = t.state == State::kSynSent ? TcpFlags::kSyn : (TcpFlags::kSyn | TcpFlags::kAck);
-                if (t.backoff == 0) t.rtt_start = now;
-                tcp_send_segment(t, t.iss, flags, 0);
-                t.snd_nxt = t.iss + 1;
-                t.snd_max = seq_max(t.snd_max, t.snd_nxt);
-                if (t.rto_deadline == Instant{0}) tcp_arm(t, tcp::TimerKind::kRetransmit, now + t.rtt.rto());
-            } else if (t.ack_pending) {
-                tcp_send_segment(t, t.snd_nxt, TcpFlags::kAck, 0);
-            }
+            if (t.snd_nxt == t.iss) tcp_send_syn(t);
+            else if (t.ack_pending) tcp_send_segment(t, t.snd_nxt, TcpFlags::kAck, 0);
             return;
         case State::kTimeWait:
             if (t.ack_pending) tcp_send_segment(t, t.snd_nxt, TcpFlags::kAck, 0);
@@ -120,11 +121,29 @@ void Stack::Impl::tcp_output(Tcb& t) {
 
     const SeqNum data_end = t.send_seq + static_cast<uint32_t>(t.send_queue.size());
     bool sent_any = false;
+    if (t.rto_recovery) {
+        // Resend what the timeout declared lost, one cwnd at a time, before anything new.
+        while (t.rtx_nxt < t.snd_max && t.pipe() < t.cc->cwnd) {
+            const bool fin_here = t.fin_sent && t.rtx_nxt == t.fin_seq;
+            const uint32_t len = fin_here ? 0
+                : std::min<uint32_t>(t.snd_mss, static_cast<uint32_t>(seq_min(t.snd_max, data_end) - t.rtx_nxt));
+            const bool with_fin = t.fin_sent && t.rtx_nxt + len == t.fin_seq;
+            if (len == 0 && !fin_here && !with_fin) break;
+            tcp_send_segment(t, t.rtx_nxt, TcpFlags::kAck | (with_fin || fin_here ? TcpFlags::kFin : 0), len);
+            t.rtx_nxt += len + ((with_fin || fin_here) ? 1 : 0);
+            sent_any = true;
+        }
+        if (t.rtx_nxt >= t.snd_max) t.rto_recovery = false;  // all resent: back to normal sending
+        else {
+            if (!sent_any && t.ack_pending) tcp_send_segment(t, t.snd_nxt, TcpFlags::kAck, 0);
+            return;
+        }
+    }
     for (;;) {
         const uint32_t unsent = t.snd_nxt < data_end ? static_cast<uint32_t>(data_end - t.snd_nxt) : 0;
-        const bool fin_due = t.fin_queued && t.snd_nxt <= data_end && !(t.fin_sent && t.snd_nxt > t.fin_seq);
+        const bool fin_due = t.fin_queued && !t.fin_sent;
         const uint32_t wnd = std::min(t.snd_wnd, t.cc->cwnd);
-        const uint32_t in_flight = t.flight_size();
+        const uint32_t in_flight = t.pipe();
         const uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
         uint32_t len = std::min({unsent, static_cast<uint32_t>(t.snd_mss), usable});
         if (len == 0 && !(fin_due && unsent == 0)) break;
@@ -138,9 +157,8 @@ void Stack::Impl::tcp_output(Tcb& t) {
         const bool with_fin = fin_due && len == unsent;
         if (len > 0 && len == unsent) flags |= TcpFlags::kPsh;
         if (with_fin) flags |= TcpFlags::kFin;
-        const bool fresh = t.snd_nxt >= t.snd_max;
         tcp_send_segment(t, t.snd_nxt, flags, len);
-        if (fresh && !t.rtt_timing && len > 0) {  // Karn: never time a retransmission
+        if (!t.rtt_timing && len > 0 && t.snd_nxt >= t.snd_max) {  // Karn: never time a retransmission
             t.rtt_timing = true;
             t.rtt_seq = t.snd_nxt + len;
             t.rtt_start = now;

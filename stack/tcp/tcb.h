@@ -50,8 +50,9 @@ struct Tcb : heap::HeapObject {
     // Send sequence variables (RFC 9293 3.3.1).
     SeqNum iss;
     SeqNum snd_una;
-    SeqNum snd_nxt;
-    SeqNum snd_max;              // highest sequence sent so far (snd_nxt rewinds on RTO)
+    SeqNum snd_nxt;              // next new sequence number; never rewinds (see rtx_nxt)
+    SeqNum snd_max;              // highest sequence sent so far (differs from snd_nxt only
+                                 // while a zero-window probe byte is outstanding)
     SeqNum snd_wl1;
     SeqNum snd_wl2;
     uint32_t snd_wnd = 0;        // already scaled
@@ -87,8 +88,13 @@ struct Tcb : heap::HeapObject {
     int backoff = 0;             // consecutive timeouts
     std::unique_ptr<CongestionControl> cc;
     int dupacks = 0;
-    bool in_recovery = false;
+    bool in_recovery = false;    // fast recovery (RFC 6582)
     SeqNum recover;
+    // After a retransmission timeout every outstanding segment counts as lost and is resent
+    // from rtx_nxt, while snd_nxt keeps naming the next new byte, so ACKs we send meanwhile
+    // carry a sequence number the peer accepts (as Linux's Loss state does).
+    bool rto_recovery = false;
+    SeqNum rtx_nxt;
 
     // Acknowledgement policy.
     bool ack_pending = false;    // send an ACK at the next output
@@ -108,6 +114,8 @@ struct Tcb : heap::HeapObject {
     bool nodelay = false;
 
     uint32_t flight_size() const { return static_cast<uint32_t>(snd_nxt - snd_una); }
+    // Bytes believed to be in the network: after an RTO only what was resent since.
+    uint32_t pipe() const { return rto_recovery ? static_cast<uint32_t>(rtx_nxt - snd_una) : flight_size(); }
     // Bytes queued but never sent.
     uint32_t unsent_bytes() const {
         return static_cast<uint32_t>(send_queue.size()) - static_cast<uint32_t>(snd_nxt - send_seq);

@@ -86,8 +86,15 @@ void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
     t.in_recovery = false;
     t.dupacks = 0;
     t.rtt_timing = false;  // Karn's rule
-    t.snd_nxt = t.snd_una; // go back: resend from the first unacknowledged byte
     tcp_arm(t, TimerKind::kRetransmit, now + backed_off);
+    if (!t.synchronized()) {
+        tcp_send_syn(t);
+        return;
+    }
+    // Everything outstanding is presumed lost: resend from snd_una (snd_nxt stays put).
+    t.rto_recovery = true;
+    t.rtx_nxt = t.snd_una;
+    t.recover = t.snd_max;
     tcp_output(t);
 }
 
