@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 
 #include <cerrno>
 
@@ -158,6 +159,56 @@ USTACK_EXPORT ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
         msg->msg_flags = out_flags;
     }
     return finish<ssize_t>(r, saved);
+}
+
+// sendmmsg/recvmmsg on a stack socket: one sendmsg/recvmsg per message, as the kernel's
+// loop does. An error after some messages ends the batch and is not reported (the kernel
+// keeps it for the next call; we drop it, as a later call will meet it again).
+USTACK_EXPORT int sendmmsg(int fd, struct mmsghdr* vec, unsigned int vlen, int flags) {
+    if (!stack_fd(fd)) return real::sendmmsg(fd, vec, vlen, flags);
+    if (vlen > UIO_MAXIOV) vlen = UIO_MAXIOV;
+    const int saved = errno;
+    unsigned int i = 0;
+    for (; i < vlen; ++i) {
+        const ssize_t r = sendmsg(fd, &vec[i].msg_hdr, flags);
+        if (r < 0) {
+            if (i == 0) return -1;
+            errno = saved;
+            break;
+        }
+        vec[i].msg_len = static_cast<unsigned int>(r);
+    }
+    return static_cast<int>(i);
+}
+
+USTACK_EXPORT int recvmmsg(int fd, struct mmsghdr* vec, unsigned int vlen, int flags, struct timespec* ts) {
+    if (!stack_fd(fd)) return real::recvmmsg(fd, vec, vlen, flags, ts);
+    std::optional<Duration> timeout;
+    if (!ts_timeout(ts, &timeout)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (vlen > UIO_MAXIOV) vlen = UIO_MAXIOV;
+    const ustack::Instant start = monotonic_now();
+    const int saved = errno;
+    unsigned int i = 0;
+    for (; i < vlen; ++i) {
+        int f = flags & ~MSG_WAITFORONE;
+        if ((flags & MSG_WAITFORONE) && i > 0) f |= MSG_DONTWAIT;
+        const ssize_t r = recvmsg(fd, &vec[i].msg_hdr, f);
+        if (r < 0) {
+            if (i == 0) return -1;
+            errno = saved;
+            break;
+        }
+        vec[i].msg_len = static_cast<unsigned int>(r);
+        // As the kernel: the timeout is only looked at after each datagram.
+        if (timeout && monotonic_now() - start >= *timeout) {
+            ++i;
+            break;
+        }
+    }
+    return static_cast<int>(i);
 }
 
 USTACK_EXPORT ssize_t read(int fd, void* buf, size_t n) {

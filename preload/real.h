@@ -35,6 +35,8 @@ namespace ustack::preload::real {
     X(recv, ssize_t, (int, void*, size_t, int))                                                    \
     X(recvfrom, ssize_t, (int, void*, size_t, int, struct sockaddr*, socklen_t*))                  \
     X(recvmsg, ssize_t, (int, struct msghdr*, int))                                                \
+    X(sendmmsg, int, (int, struct mmsghdr*, unsigned int, int))                                    \
+    X(recvmmsg, int, (int, struct mmsghdr*, unsigned int, int, struct timespec*))                  \
     X(read, ssize_t, (int, void*, size_t))                                                         \
     X(write, ssize_t, (int, const void*, size_t))                                                  \
     X(readv, ssize_t, (int, const struct iovec*, int))                                             \

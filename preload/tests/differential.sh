@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # differential.sh LAUNCHER PROGRAM: "PROGRAM prints the same on the kernel as under the preload".
-# Builds its own lab (unique name), runs a socat echo server on the peer, runs PROGRAM
+# Builds its own lab (unique name), runs socat echo servers on the peer (TCP on 7000, UDP on
+# 7001), runs PROGRAM
 # against it once on the kernel (in the peer namespace, to the peer's own address) and once
 # under the stack (in the host namespace, over the TAP), and diffs the two outputs.
 # Exit 77 (skipped) without root or network namespaces.
@@ -20,8 +21,12 @@ fi
 lab="pd$$"
 tmp=$(mktemp -d)
 echo_pid=
+udp_pid=
 cleanup() {
-    [[ -n $echo_pid ]] && kill "$echo_pid" 2>/dev/null && wait "$echo_pid" 2>/dev/null
+    local p
+    for p in $echo_pid $udp_pid; do
+        kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+    done
     lab_down "$lab" >/dev/null 2>&1
     rm -rf "$tmp"
 }
@@ -30,6 +35,8 @@ lab_up "$lab" || { echo "$name: cannot build lab $lab"; exit 77; }
 
 lab_peer "$lab" socat TCP-LISTEN:$port,fork,reuseaddr PIPE >/dev/null 2>&1 &
 echo_pid=$!
+lab_peer "$lab" socat UDP-RECVFROM:$((port + 1)),fork PIPE >/dev/null 2>&1 &
+udp_pid=$!
 for _ in $(seq 50); do
     lab_peer "$lab" bash -c "exec 3<>/dev/tcp/10.77.0.1/$port" 2>/dev/null && break
     sleep 0.1
