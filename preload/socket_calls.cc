@@ -338,9 +338,35 @@ long ioctl(int fd, unsigned long request, void* arg) {
     return 0;
 }
 
+namespace {
+// TCP_INFO from what the stack API shows: the state (derived from readiness; the stack does
+// not expose its state machine), the queues; rtt, cwnd and the rest are zero until the stack
+// exposes them. A connecting socket is neither readable nor writable with nothing queued.
+tcp_info stack_tcp_info(StackLock& l, SocketFile* f) {
+    tcp_info ti{};
+    Stack& s = l.stack();
+    Endpoint peer;
+    const uint32_t ev = s.poll_events(f->sock);
+    if (f->listening) {
+        ti.tcpi_state = TCP_LISTEN;
+    } else if (s.remote_endpoint(f->sock, &peer) != 0 || (ev & readiness::kHup)) {
+        ti.tcpi_state = TCP_CLOSE;
+    } else if (ev & readiness::kRdHup) {
+        ti.tcpi_state = TCP_CLOSE_WAIT;
+    } else if (!(ev & (readiness::kIn | readiness::kOut | readiness::kErr)) && s.send_queue_bytes(f->sock) == 0) {
+        ti.tcpi_state = TCP_SYN_SENT;
+    } else {
+        ti.tcpi_state = TCP_ESTABLISHED;
+    }
+    ti.tcpi_unacked = static_cast<uint32_t>(std::min<size_t>(s.send_queue_bytes(f->sock), UINT32_MAX));
+    return ti;
+}
+}  // namespace
+
 long getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
     Runtime& rt = Runtime::instance();
-    const bool ours = level == SOL_SOCKET && (name == SO_ERROR || name == SO_ACCEPTCONN);
+    const bool tcp_info_opt = level == IPPROTO_TCP && name == TCP_INFO;
+    const bool ours = (level == SOL_SOCKET && (name == SO_ERROR || name == SO_ACCEPTCONN)) || tcp_info_opt;
     if (!ours) return kPassToKernel;  // the kernel socket holds every option we were given
     if (rt.mode() != Mode::kActive) return forked_child_error(fd);
     if (len == nullptr || val == nullptr) return -EFAULT;
@@ -348,6 +374,14 @@ long getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
     StackLock l(rt);
     SocketFile* f = l.file(fd);
     if (f == nullptr) return kPassToKernel;
+    if (tcp_info_opt) {
+        if (f->kind != SocketKind::kTcp) return kPassToKernel;  // the kernel's EOPNOTSUPP
+        const tcp_info ti = stack_tcp_info(l, f);
+        const socklen_t n = std::min<socklen_t>(*len, sizeof ti);
+        std::memcpy(val, &ti, n);
+        *len = n;
+        return 0;
+    }
     const int v = name == SO_ERROR ? l.stack().take_error(f->sock) : (f->listening ? 1 : 0);
     const socklen_t n = std::min<socklen_t>(*len, sizeof v);
     std::memcpy(val, &v, n);

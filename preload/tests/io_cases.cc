@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -70,6 +71,14 @@ void case_options() {
     bind(l, reinterpret_cast<sockaddr*>(&any), sizeof any);
     listen(l, 4);
     std::printf("listener SO_ACCEPTCONN %d\n", int_opt(l, SOL_SOCKET, SO_ACCEPTCONN));
+    int fresh = socket(AF_INET, SOCK_STREAM, 0);
+    for (auto [name, fd] : {std::pair{"connected", s}, std::pair{"listening", l}, std::pair{"fresh", fresh}}) {
+        tcp_info ti{};
+        socklen_t len = sizeof ti;
+        const int r = getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len);
+        std::printf("TCP_INFO %s: %d state %d full length %s\n", name, r, ti.tcpi_state, len == sizeof ti ? "yes" : "no");
+    }
+    close(fresh);
     int q = -1;
     report("SIOCINQ on a listener", ioctl(l, SIOCINQ, &q));
     close(l);
