@@ -339,9 +339,9 @@ long ioctl(int fd, unsigned long request, void* arg) {
 }
 
 namespace {
-// TCP_INFO from what the stack API shows: the state (derived from readiness; the stack does
-// not expose its state machine), the queues; rtt, cwnd and the rest are zero until the stack
-// exposes them. A connecting socket is neither readable nor writable with nothing queued.
+// TCP_INFO from what the stack API shows: the state only (derived from readiness; the stack
+// does not expose its state machine); rtt, cwnd, mss, counts of packets and the rest are zero
+// until the stack exposes them. A connecting socket is neither readable nor writable with nothing queued.
 tcp_info stack_tcp_info(StackLock& l, SocketFile* f) {
     tcp_info ti{};
     Stack& s = l.stack();
@@ -358,7 +358,6 @@ tcp_info stack_tcp_info(StackLock& l, SocketFile* f) {
     } else {
         ti.tcpi_state = TCP_ESTABLISHED;
     }
-    ti.tcpi_unacked = static_cast<uint32_t>(std::min<size_t>(s.send_queue_bytes(f->sock), UINT32_MAX));
     return ti;
 }
 }  // namespace
