@@ -19,6 +19,18 @@ private:
     SocketFile* f_;
 };
 
+// The socket's readiness as poll and epoll report it: the stack's, except that a TCP socket
+// with SO_RCVLOWAT is readable only from that many bytes, or at end of stream or error
+// (tcp_stream_is_readable).
+inline uint32_t socket_readiness(Stack& s, const SocketFile* f) {
+    uint32_t ev = s.poll_events(f->sock);
+    if (f->rcvlowat > 1 && (ev & readiness::kIn) && !(ev & (readiness::kHup | readiness::kRdHup | readiness::kErr)) &&
+        !f->listening && s.recv_queue_bytes(f->sock) < static_cast<size_t>(f->rcvlowat)) {
+        ev &= ~readiness::kIn;
+    }
+    return ev;
+}
+
 // The result of any call on a stack fd in a fork child (and the one-time warning).
 long forked_child_error(int fd);
 

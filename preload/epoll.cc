@@ -171,7 +171,7 @@ uint32_t entry_events(Stack& stack, EpollEntry* e, bool consume, int depth) {
     size_t rxq = 0;
     if (e->file != nullptr) {
         if (e->file->sock == 0) return 0;
-        current = epoll_bits(stack.poll_events(e->file->sock));
+        current = epoll_bits(calls::socket_readiness(stack, e->file));
         if ((e->events & EPOLLET) && (current & EPOLLIN) && !e->file->listening) rxq = stack.recv_queue_bytes(e->file->sock);
     } else if (depth < kMaxNests && set_ready(stack, e->child, depth + 1)) {
         current = EPOLLIN | EPOLLRDNORM;

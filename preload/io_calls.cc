@@ -228,7 +228,11 @@ long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* from
             }
             got += static_cast<size_t>(r);
             spans.consume(static_cast<size_t>(r));
-            if (r == 0 || !waitall || got >= spans.total() || nonblock) return static_cast<long>(got);
+            // tcp_recvmsg's target: everything with MSG_WAITALL, else SO_RCVLOWAT bytes.
+            // (A peek looks once: a second look would copy the same bytes again.)
+            const size_t lowat = (flags & MSG_PEEK) ? 1 : static_cast<size_t>(f->rcvlowat);
+            const size_t target = waitall ? spans.total() : std::min(spans.total(), lowat);
+            if (r == 0 || got >= target || nonblock) return static_cast<long>(got);
         } else if (r != -EAGAIN || nonblock) {
             return got > 0 ? static_cast<long>(got) : r;
         }

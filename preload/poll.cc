@@ -115,7 +115,7 @@ long poll(pollfd* fds, nfds_t n, std::optional<Duration> timeout, const sigset_t
             }
             SocketFile* f = l.file(fds[i].fd);
             // Closed by another thread since we looked: as the kernel does for a closed fd.
-            fds[i].revents = f == nullptr || f->sock == 0 ? POLLNVAL : stack_revents(l.stack().poll_events(f->sock), fds[i].events);
+            fds[i].revents = f == nullptr || f->sock == 0 ? POLLNVAL : stack_revents(socket_readiness(l.stack(), f), fds[i].events);
             if (fds[i].revents != 0) ++ready;
         }
         if (ready > 0 || last_look) return finish(ready);

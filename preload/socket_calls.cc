@@ -394,10 +394,11 @@ long setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
     if (real::setsockopt(fd, level, name, val, len) != 0) return -errno;
     if (rt.mode() != Mode::kActive) return 0;
     const bool timeouts = level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO);
+    const bool lowat = level == SOL_SOCKET && name == SO_RCVLOWAT;
     const bool stack_option =
         (level == SOL_SOCKET && (name == SO_REUSEADDR || name == SO_KEEPALIVE || name == SO_RCVBUF || name == SO_SNDBUF)) ||
         (level == IPPROTO_TCP && name == TCP_NODELAY) || (level == IPPROTO_IP && (name == IP_TTL || name == IP_TOS));
-    if (!timeouts && !stack_option) return 0;
+    if (!timeouts && !stack_option && !lowat) return 0;
 
     StackLock l(rt);
     SocketFile* f = l.file(fd);
@@ -407,6 +408,12 @@ long setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
         std::memcpy(&tv, val, std::min<size_t>(len, sizeof tv));
         const Duration d = seconds(tv.tv_sec) + microseconds(tv.tv_usec);
         (name == SO_RCVTIMEO ? f->rcvtimeo : f->sndtimeo) = d;
+        return 0;
+    }
+    if (lowat) {  // sock_setsockopt: negative means INT_MAX, 0 means 1
+        int v = 0;
+        std::memcpy(&v, val, std::min<size_t>(len, sizeof v));
+        f->rcvlowat = v < 0 ? INT_MAX : (v == 0 ? 1 : v);
         return 0;
     }
     int v = 0;

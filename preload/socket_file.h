@@ -27,6 +27,7 @@ struct SocketFile : heap::HeapObject {
     SocketOptions options;         // what we last gave set_options()
     Duration rcvtimeo{0};          // SO_RCVTIMEO; 0: wait forever
     Duration sndtimeo{0};          // SO_SNDTIMEO; 0: wait forever
+    int rcvlowat = 1;              // SO_RCVLOWAT (TCP): readable from this many bytes
     EpollEntry* watchers = nullptr;  // its registrations in epoll sets (epoll.h; also under Epoll::mu_)
 };
 

@@ -109,6 +109,27 @@ void case_peek_and_waitall() {
     close(s);
 }
 
+void case_rcvlowat() {
+    std::printf("== SO_RCVLOWAT\n");
+    int s = connect_to(g_tcp, SOCK_STREAM);
+    int five = 5;
+    report("set SO_RCVLOWAT 5", setsockopt(s, SOL_SOCKET, SO_RCVLOWAT, &five, sizeof five));
+    std::printf("SO_RCVLOWAT %d\n", int_opt(s, SOL_SOCKET, SO_RCVLOWAT));
+    send(s, "abc", 3, 0);
+    wait_bytes(s, 3);
+    pollfd pf{s, POLLIN, 0};
+    report("poll with 3 of 5 bytes", poll(&pf, 1, 200));
+    send(s, "de", 2, 0);
+    pf.revents = 0;
+    report("poll with 5 of 5 bytes", poll(&pf, 1, 3000));
+    char buf[16];
+    report("recv", recv(s, buf, sizeof buf, 0));
+    send(s, "fg", 2, 0);
+    wait_bytes(s, 2);
+    report("nonblocking recv below the mark", recv(s, buf, sizeof buf, MSG_DONTWAIT));
+    close(s);
+}
+
 void case_shutdown() {
     std::printf("== shutdown\n");
     int s = connect_to(g_tcp, SOCK_STREAM);
@@ -200,6 +221,7 @@ int main(int argc, char** argv) {
     g_udp.sin_port = htons(static_cast<uint16_t>(port + 1));
     case_options();
     case_peek_and_waitall();
+    case_rcvlowat();
     case_shutdown();
     case_sendfile();
     case_mmsg();
