@@ -139,7 +139,12 @@ struct Stack::Impl : heap::HeapObject {
     bool tcp_timer_stale(const TimerEntry& e) const;
     void tcp_arm(tcp::Tcb& t, tcp::TimerKind kind, Instant when);
     void tcp_output(tcp::Tcb& t);
-    void tcp_send_syn(tcp::Tcb& t);  // SYN, or SYN-ACK in SYN-RECEIVED; (re)arms the RTO
+    void tcp_send_syn(tcp::Tcb& t);
+    uint32_t tcp_ts_now(const tcp::Tcb& t) const;
+    // RFC 5961 challenge ACK, rate-limited like Linux's tcp_challenge_ack_limit.
+    void tcp_challenge_ack(tcp::Tcb& t);
+    double challenge_tokens = 1000;
+    Instant challenge_refill{0};  // SYN, or SYN-ACK in SYN-RECEIVED; (re)arms the RTO
     void tcp_send_segment(tcp::Tcb& t, wire::SeqNum seq, uint8_t flags, uint32_t payload_len);
     void tcp_send_reset_for(const wire::Ipv4View& ip, const wire::TcpView& seg);
     void tcp_enter_time_wait(tcp::Tcb& t);

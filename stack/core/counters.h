@@ -53,7 +53,12 @@ namespace ustack {
     X(tcp_passive_opens, "TCP connections opened by a listener")                                  \
     X(tcp_established_resets, "TCP connections reset while established")                          \
     X(tcp_listen_overflows, "SYNs dropped: accept queue full")                                    \
-    X(tcp_timeouts, "TCP connections given up after too many retransmissions")
+    X(tcp_timeouts, "TCP connections given up after too many retransmissions")                   \
+    X(tcp_fast_retransmits, "TCP fast retransmits (entering loss recovery without a timeout)")    \
+    X(tcp_sack_recoveries, "TCP loss recoveries driven by the SACK scoreboard")                   \
+    X(tcp_paws_rejected, "TCP segments rejected by PAWS (old timestamp)")                         \
+    X(tcp_challenge_acks, "TCP challenge ACKs sent (RFC 5961)")                                   \
+    X(tcp_challenge_acks_suppressed, "TCP challenge ACKs not sent: rate limit")
 
 struct Counters {
 #define USTACK_COUNTER_FIELD(name, help) uint64_t name = 0;

@@ -36,7 +36,10 @@ struct Options {
     uint64_t first_seed = 1;
     std::optional<uint64_t> seed;
     bool trace = false;
-    double limit_seconds = 600;  // generous: at 20% loss, RTO backoff alone can take minutes
+    // The progress bound per run. Linux-like RTO backoff (doubling to a 120 s cap, giving up
+    // after 15 retries, about 925 s) is the slowest a correct connection may legitimately be:
+    // at 20% loss both ways the last segment and its ACK can be lost several times running.
+    double limit_seconds = 1800;
     double budget_seconds = 60 * kBudgetScale;
 };
 

@@ -91,6 +91,7 @@ int connect(Stack::Impl& s, SocketEntry& e, Endpoint remote) {
     t.snd_una = t.snd_nxt = t.snd_max = t.iss;
     t.send_seq = t.iss + 1;
     t.rcv_wscale = window_scale_for(t.recv_queue.capacity());
+    t.ts_offset = s.rng.next_u32();
     t.nodelay = e.options.tcp_nodelay;
     t.state = State::kSynSent;
     s.tcp_connections[ft] = t.id;

@@ -102,6 +102,13 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         } else {
             c.rcv_wscale = 0;
         }
+        c.sack_ok = opts->sack_permitted;
+        if (opts->timestamps) {
+            c.ts_ok = true;
+            c.ts_recent = opts->timestamps->tsval;
+            c.ts_recent_at = now;
+            c.snd_mss = static_cast<uint16_t>(c.snd_mss - 12);
+        }
         c.snd_wnd = seg->window();
         c.snd_wl1 = seq;
         c.snd_wl2 = seg->ack();
@@ -126,6 +133,15 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         return;
     }
 
+    // RFC 7323 5.3 PAWS: a segment whose timestamp is older than TS.Recent is a duplicate
+    // from an earlier incarnation of the sequence space (unless TS.Recent is over 24 days old).
+    if (c.ts_ok && opts->timestamps && !flags.rst() &&
+        static_cast<int32_t>(opts->timestamps->tsval - c.ts_recent) < 0 && now - c.ts_recent_at < std::chrono::hours(24 * 24)) {
+        ++counters.tcp_paws_rejected;
+        c.ack_pending = true;
+        tcp_output(c);
+        return;
+    }
     // First: sequence number acceptability.
     if (!acceptable(c, seq, seg_len)) {
         ++counters.tcp_rx_out_of_window;
@@ -135,11 +151,16 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         }
         return;
     }
+    // RFC 7323 4.3: remember the timestamp of the segment that our next ACK acknowledges.
+    if (c.ts_ok && opts->timestamps && seq <= c.last_ack_sent &&
+        static_cast<int32_t>(opts->timestamps->tsval - c.ts_recent) >= 0) {
+        c.ts_recent = opts->timestamps->tsval;
+        c.ts_recent_at = now;
+    }
     // Second: RST (RFC 5961 3.2: only an exact match resets; in-window gets a challenge ACK).
     if (flags.rst()) {
         if (seq != c.rcv_nxt) {
-            c.ack_pending = true;
-            tcp_output(c);
+            tcp_challenge_ack(c);
             return;
         }
         ++counters.tcp_resets_received;
@@ -154,8 +175,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
             tcp_send_syn(c);
             return;
         }
-        c.ack_pending = true;
-        tcp_output(c);
+        tcp_challenge_ack(c);
         return;
     }
     // Fifth: ACK.
@@ -204,7 +224,12 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
             if (c.rtx_nxt < c.snd_una) c.rtx_nxt = c.snd_una;  // the peer had it already
             if (c.snd_una >= c.recover) c.rto_recovery = false;
         }
-        if (c.rtt_timing && ack >= c.rtt_seq) {
+        if (c.ts_ok && opts->timestamps && opts->timestamps->tsecr != 0) {
+            // RFC 7323 4.1: the echoed timestamp times every ACK, retransmissions included.
+            const uint32_t ms = tcp_ts_now(c) - opts->timestamps->tsecr;
+            if (ms < 60'000) c.rtt.sample(std::chrono::milliseconds(std::max<uint32_t>(ms, 1)));
+            c.rtt_timing = false;
+        } else if (c.rtt_timing && ack >= c.rtt_seq) {
             c.rtt.sample(now - c.rtt_start);
             c.rtt_timing = false;
         }
@@ -213,8 +238,9 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
             if (ack >= c.recover) {
                 c.in_recovery = false;  // full acknowledgement: recovery ends (RFC 6582 3.2 step 3)
                 c.cc->cwnd = c.cc->ssthresh;
-            } else {
-                tcp_send_segment(c, c.snd_una, TcpFlags::kAck, std::min<uint32_t>(c.snd_mss, static_cast<uint32_t>(c.send_queue.size())));  // partial ack: retransmit the next hole
+            } else if (!c.sack_ok) {
+                // RFC 6582 3.2 step 5: a partial ACK retransmits the next unacknowledged segment.
+                tcp_send_segment(c, c.snd_una, TcpFlags::kAck, std::min<uint32_t>(c.snd_mss, static_cast<uint32_t>(c.send_queue.size())));
             }
         } else {
             c.cc->on_ack(acked, c.snd_mss);
@@ -224,15 +250,30 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         else c.rto_deadline = Instant{0};
         wake();
     } else if (ack == c.snd_una && seg->payload().empty() && wnd == c.snd_wnd && c.flight_size() > 0) {
-        // RFC 5681 2: a duplicate ACK. The third one triggers fast retransmit (3.2).
-        if (++c.dupacks == 3 && !c.in_recovery) {
-            c.cc->on_fast_retransmit(c.flight_size(), c.snd_mss);
-            c.in_recovery = true;
-            c.recover = c.snd_max;
-            const uint32_t len = std::min<uint32_t>(c.snd_mss, static_cast<uint32_t>(c.send_queue.size()));
-            tcp_send_segment(c, c.snd_una, TcpFlags::kAck, len);
-            c.rtt_timing = false;
+        ++c.dupacks;  // RFC 5681 2: a duplicate ACK
+    }
+    if (c.sack_ok) {
+        c.scoreboard.advance(c.snd_una);
+        for (uint8_t i = 0; i < opts->sack_count; ++i) {
+            c.scoreboard.add(opts->sack_blocks[i].left, opts->sack_blocks[i].right, c.snd_una, c.snd_max);
         }
+    }
+    // Loss detection: three duplicate ACKs (RFC 5681 3.2) or, with SACK, three segments'
+    // worth of data SACKed above snd_una (RFC 6675 5, IsLost(snd_una)).
+    if (!c.in_recovery && !c.rto_recovery && c.flight_size() > 0 &&
+        (c.dupacks >= 3 || (c.sack_ok && c.scoreboard.is_lost(c.snd_una, c.snd_mss)))) {
+        c.cc->on_fast_retransmit(c.flight_size(), c.snd_mss);
+        c.in_recovery = true;
+        c.recover = c.snd_max;
+        ++counters.tcp_fast_retransmits;
+        if (c.sack_ok && !c.scoreboard.empty()) ++counters.tcp_sack_recoveries;
+        SeqNum start = c.snd_una;
+        uint32_t hole = c.sack_ok ? c.scoreboard.hole_at(c.snd_una, &start) : 0;
+        if (hole == 0) hole = c.snd_mss;
+        const uint32_t len = std::min<uint32_t>({c.snd_mss, hole, static_cast<uint32_t>(c.send_queue.size())});
+        tcp_send_segment(c, c.snd_una, TcpFlags::kAck, len);
+        c.high_rxt = c.snd_una + len;
+        c.rtt_timing = false;
     }
     // RFC 9293 3.10.7.4: update the send window from the newest segment.
     if (c.snd_wl1 < seq || (c.snd_wl1 == seq && c.snd_wl2 <= ack)) {
@@ -294,6 +335,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
             }
             if (c.quickack && (c.rcv_nxt - c.irs) > 16 * 1460) c.quickack = false;
         } else {
+            c.last_ooo_seq = seq;  // reported first in our SACK blocks (RFC 2018 4)
             c.ack_pending = true;  // out of order: a duplicate ACK at once (RFC 5681 4.2)
         }
     }

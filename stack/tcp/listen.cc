@@ -59,6 +59,14 @@ void Stack::Impl::tcp_listen_input(SocketEntry& listener, const wire::Ipv4View& 
         c.snd_wscale = std::min<uint8_t>(*opts->window_scale, 14);
         c.rcv_wscale = tcp::kOurWindowScale;
     }
+    c.sack_ok = opts->sack_permitted;  // RFC 2018 2: only if the SYN offered it
+    if (opts->timestamps) {           // RFC 7323 3.2: only if the SYN carried them
+        c.ts_ok = true;
+        c.ts_recent = opts->timestamps->tsval;
+        c.ts_recent_at = now;
+        c.ts_offset = rng.next_u32();
+        c.snd_mss = static_cast<uint16_t>(c.snd_mss - 12);  // every segment carries 12 bytes of TS
+    }
     c.snd_wnd = seg.window();
     c.state = State::kSynReceived;
     tcp_connections[ft] = c.id;

@@ -13,6 +13,7 @@ using tcp::Tcb;
 using wire::SeqNum;
 using wire::TcpFlags;
 using wire::TcpRepr;
+using wire::TcpView;
 
 namespace {
 constexpr uint32_t kMaxUnscaledWindow = 65535;
@@ -35,6 +36,35 @@ uint16_t Stack::Impl::tcp_window_to_advertise(Tcb& t) {
     return static_cast<uint16_t>(field);
 }
 
+uint32_t Stack::Impl::tcp_ts_now(const Tcb& t) const {
+    // Linux's timestamp clock ticks every millisecond (RFC 7323 5.4: between 1 ms and 1 s).
+    return static_cast<uint32_t>(now.count() / 1'000'000) + t.ts_offset;
+}
+
+namespace {
+
+// The SACK blocks to report (RFC 2018 4): the block holding the latest out-of-order arrival
+// first, then the others in order, as many as fit.
+uint8_t fill_sack_blocks(const Tcb& t, wire::TcpOptions& o, size_t max_blocks) {
+    const auto& ranges = t.reassembly.ranges();
+    uint8_t n = 0;
+    const uint32_t latest = static_cast<uint32_t>(t.last_ooo_seq - t.rcv_nxt);
+    size_t first = ranges.size();
+    for (size_t i = 0; i < ranges.size(); ++i) {
+        if (ranges[i].start <= latest && latest < ranges[i].end) first = i;
+    }
+    auto push = [&](size_t i) {
+        if (n < max_blocks) o.sack_blocks[n++] = {t.rcv_nxt + ranges[i].start, t.rcv_nxt + ranges[i].end};
+    };
+    if (first < ranges.size()) push(first);
+    for (size_t i = 0; i < ranges.size(); ++i) {
+        if (i != first) push(i);
+    }
+    return n;
+}
+
+}  // namespace
+
 void Stack::Impl::tcp_send_segment(Tcb& t, SeqNum seq, uint8_t flags, uint32_t payload_len) {
     TcpRepr r;
     r.src_port = t.local.port;
@@ -42,15 +72,28 @@ void Stack::Impl::tcp_send_segment(Tcb& t, SeqNum seq, uint8_t flags, uint32_t p
     r.seq = seq;
     r.flags.bits = flags;
     if (flags & TcpFlags::kAck) r.ack = t.rcv_nxt;
+    const bool rst = flags & TcpFlags::kRst;
     if (flags & TcpFlags::kSyn) {
-        // RFC 9293 3.7.1: MSS from the interface MTU. RFC 7323 2.2: the window in a SYN is
-        // never scaled.
+        // RFC 9293 3.7.1: MSS from the interface MTU. Offer SACK and timestamps in our SYN;
+        // in a SYN-ACK, only what the peer offered. TcpOptions::emit lays them out as Linux.
+        const bool active = t.state == State::kSynSent;
         r.options.mss = static_cast<uint16_t>(mtu - 40);
-        if (t.state == State::kSynSent || t.wscale_ok) r.options.window_scale = t.rcv_wscale;
+        if (active || t.wscale_ok) r.options.window_scale = t.rcv_wscale;
+        r.options.sack_permitted = active || t.sack_ok;
+        if (active || t.ts_ok) r.options.timestamps = wire::TcpTimestamps{tcp_ts_now(t), active ? 0u : t.ts_recent};
+        // RFC 7323 2.2: the window in a SYN is never scaled.
         r.window = static_cast<uint16_t>(std::min<size_t>(t.recv_queue.free_space(), kMaxUnscaledWindow));
         t.rcv_adv = t.rcv_nxt + r.window;
     } else {
-        r.window = tcp_window_to_advertise(t);
+        r.window = rst ? 0 : tcp_window_to_advertise(t);
+        if (t.ts_ok && !rst) r.options.timestamps = wire::TcpTimestamps{tcp_ts_now(t), t.ts_recent};
+        if (t.sack_ok && !rst && (flags & TcpFlags::kAck) && !t.reassembly.empty()) {
+            // Blocks must not push a data segment past the MTU: send only what fits.
+            const size_t room = mtu - wire::Ipv4Repr::kHeaderLen - TcpView::kMinHeaderLen - payload_len;
+            const size_t used = r.options.timestamps ? 12 : 0;
+            const size_t fit = room > used + 4 ? (room - used - 4) / 8 : 0;
+            r.options.sack_count = fill_sack_blocks(t, r.options, std::min<size_t>(fit, r.options.timestamps ? 3 : 4));
+        }
     }
     const size_t header_len = r.header_len();
     const size_t offset = static_cast<size_t>(seq - t.send_seq);
@@ -69,6 +112,7 @@ void Stack::Impl::tcp_send_segment(Tcb& t, SeqNum seq, uint8_t flags, uint32_t p
         t.ack_pending = false;
         t.unacked_segments = 0;
         t.delack_deadline = Instant{0};
+        t.last_ack_sent = t.rcv_nxt;
     }
 }
 
@@ -91,6 +135,19 @@ void Stack::Impl::tcp_send_reset_for(const wire::Ipv4View& ip, const wire::TcpVi
     send_ipv4(p, r.header_len(), [&](std::span<std::byte> out) { r.emit(out, ip.dst(), ip.src(), 0); });
     ++counters.tcp_tx_segments;
     ++counters.tcp_resets_sent;
+}
+
+void Stack::Impl::tcp_challenge_ack(Tcb& t) {
+    const double elapsed = std::chrono::duration<double>(now - challenge_refill).count();
+    challenge_refill = now;
+    challenge_tokens = std::min(1000.0, challenge_tokens + elapsed * 1000.0);
+    if (challenge_tokens < 1) {
+        ++counters.tcp_challenge_acks_suppressed;
+        return;
+    }
+    challenge_tokens -= 1;
+    ++counters.tcp_challenge_acks;
+    tcp_send_segment(t, t.snd_nxt, TcpFlags::kAck, 0);
 }
 
 void Stack::Impl::tcp_send_syn(Tcb& t) {
@@ -137,6 +194,20 @@ void Stack::Impl::tcp_output(Tcb& t) {
         else {
             if (!sent_any && t.ack_pending) tcp_send_segment(t, t.snd_nxt, TcpFlags::kAck, 0);
             return;
+        }
+    }
+    if (t.in_recovery && t.sack_ok) {
+        // RFC 6675 NextSeg() rule 1: while the pipe has room, resend the first lost hole above
+        // HighRxt; then (rule 2) new data below.
+        while (t.pipe() < t.cc->cwnd) {
+            SeqNum start;
+            const uint32_t hole = t.scoreboard.hole_at(seq_max(t.high_rxt, t.snd_una), &start);
+            if (hole == 0 || !t.scoreboard.is_lost(start, t.snd_mss)) break;
+            const uint32_t len = std::min<uint32_t>({hole, t.snd_mss, static_cast<uint32_t>(data_end - start)});
+            if (len == 0) break;
+            tcp_send_segment(t, start, TcpFlags::kAck, len);
+            t.high_rxt = start + len;
+            sent_any = true;
         }
     }
     for (;;) {

@@ -1,5 +1,7 @@
 #include "stack/tcp/tcb.h"
 
+#include <algorithm>
+
 #include "stack/stack_impl.h"
 
 namespace ustack {
@@ -20,6 +22,23 @@ const char* state_name(State s) {
         case State::kTimeWait: return "TIME-WAIT";
     }
     return "?";
+}
+
+uint32_t Tcb::pipe() const {
+    if (rto_recovery) return static_cast<uint32_t>(rtx_nxt - snd_una);
+    if (!in_recovery || !sack_ok || scoreboard.empty()) return flight_size();
+    // RFC 6675 SetPipe(), approximated by ranges: every unSACKed byte is in flight unless it
+    // is lost (3 segments SACKed above it) and not yet retransmitted (above HighRxt).
+    uint32_t pipe = flight_size() - scoreboard.sacked_bytes();
+    SeqNum from = seq_max(high_rxt, snd_una);
+    for (;;) {
+        SeqNum start;
+        const uint32_t hole = scoreboard.hole_at(from, &start);
+        if (hole == 0 || !scoreboard.is_lost(start, snd_mss)) break;
+        pipe -= std::min(pipe, hole);
+        from = start + hole;
+    }
+    return pipe;
 }
 
 }  // namespace tcp

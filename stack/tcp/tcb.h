@@ -11,6 +11,7 @@
 #include "stack/tcp/assembler.h"
 #include "stack/tcp/congestion.h"
 #include "stack/tcp/rtt.h"
+#include "stack/tcp/sack.h"
 #include "stack/wire/seq.h"
 
 namespace ustack::tcp {
@@ -110,12 +111,26 @@ struct Tcb : heap::HeapObject {
     std::unique_ptr<Listener> listener;  // set in LISTEN
     int parent = 0;              // for passive children: the listener's id until accepted
 
+    // Timestamps (RFC 7323): negotiated in the handshake, then on every segment.
+    bool ts_ok = false;
+    uint32_t ts_offset = 0;      // random per connection (RFC 7323 5.4)
+    uint32_t ts_recent = 0;      // TS.Recent
+    Instant ts_recent_at{0};
+    SeqNum last_ack_sent;        // Last.ACK.sent
+
+    // SACK (RFC 2018): the blocks we report as a receiver, the scoreboard as a sender.
+    bool sack_ok = false;
+    SeqNum last_ooo_seq;         // start of the latest out-of-order arrival: the first block
+    Scoreboard scoreboard;
+    SeqNum high_rxt;             // RFC 6675 HighRxt
+
     int error = 0;               // pending SO_ERROR (positive errno)
     bool nodelay = false;
 
     uint32_t flight_size() const { return static_cast<uint32_t>(snd_nxt - snd_una); }
-    // Bytes believed to be in the network: after an RTO only what was resent since.
-    uint32_t pipe() const { return rto_recovery ? static_cast<uint32_t>(rtx_nxt - snd_una) : flight_size(); }
+    // Bytes believed to be in the network: after an RTO only what was resent since; in SACK
+    // recovery RFC 6675's estimate; otherwise everything outstanding.
+    uint32_t pipe() const;
     // Bytes queued but never sent.
     uint32_t unsent_bytes() const {
         return static_cast<uint32_t>(send_queue.size()) - static_cast<uint32_t>(snd_nxt - send_seq);

@@ -94,6 +94,7 @@ void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
     // Everything outstanding is presumed lost: resend from snd_una (snd_nxt stays put).
     t.rto_recovery = true;
     t.rtx_nxt = t.snd_una;
+    t.scoreboard.clear();  // RFC 2018 8: after a timeout, do not trust the receiver kept SACKed data
     t.recover = t.snd_max;
     tcp_output(t);
 }
