@@ -33,9 +33,11 @@ cleanup() {
 trap cleanup EXIT
 lab_up "$lab" || { echo "$name: cannot build lab $lab"; exit 77; }
 
-lab_peer "$lab" socat TCP-LISTEN:$port,fork,reuseaddr PIPE >/dev/null 2>&1 &
+# Not through lab_peer: a function in the background is a subshell, and killing it would
+# leave socat running. ip netns exec execs, so $! is socat itself.
+ip netns exec "$lab-peer" socat TCP-LISTEN:$port,fork,reuseaddr PIPE >/dev/null 2>&1 &
 echo_pid=$!
-lab_peer "$lab" socat UDP-RECVFROM:$((port + 1)),fork PIPE >/dev/null 2>&1 &
+ip netns exec "$lab-peer" socat UDP-RECVFROM:$((port + 1)),fork PIPE >/dev/null 2>&1 &
 udp_pid=$!
 for _ in $(seq 50); do
     lab_peer "$lab" bash -c "exec 3<>/dev/tcp/10.77.0.1/$port" 2>/dev/null && break
