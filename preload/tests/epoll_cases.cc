@@ -10,6 +10,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -289,6 +291,41 @@ void case_hangup() {
     close(s);
 }
 
+// Another thread adds a ready socket to a set a thread is sleeping on: the sleeper wakes.
+void case_add_from_another_thread() {
+    std::printf("== a ready socket added by another thread wakes the sleeper\n");
+    int idle = connect_echo();
+    int ready = connect_echo();
+    int ep = epoll_create1(0);
+    add(ep, idle, EPOLLIN, 91);
+    send_str(ready, "w");
+    pollfd pf{ready, POLLIN, 0};
+    poll(&pf, 1, kLong);  // the echo is back before the add
+    struct Adder {
+        int ep, fd;
+        static void* run(void* p) {
+            auto* a = static_cast<Adder*>(p);
+            usleep(100000);
+            add(a->ep, a->fd, EPOLLIN, 92);
+            return nullptr;
+        }
+    } adder{ep, ready};
+    pthread_t tid;
+    pthread_create(&tid, nullptr, Adder::run, &adder);
+    show_wait("sleeper", ep, 5000);
+    pthread_join(tid, nullptr);
+    read_n(ready, 1);
+    timespec ts{0, 200 * 1000 * 1000};
+    epoll_event ev[4];
+    std::printf("epoll_pwait2 idle: %d\n", epoll_pwait2(ep, ev, 4, &ts, nullptr));
+    sigset_t none;
+    sigemptyset(&none);
+    std::printf("epoll_pwait idle: %d\n", epoll_pwait(ep, ev, 4, 200, &none));
+    close(ep);
+    close(ready);
+    close(idle);
+}
+
 // A socket registered while it is the stack's, then connected to loopback (which the
 // preload hands to the kernel): the registration must follow it.
 void case_handover() {
@@ -339,6 +376,7 @@ int main(int argc, char** argv) {
     case_close_and_dup();
     case_hangup();
     case_handover();
+    case_add_from_another_thread();
     std::printf("done\n");
     return 0;
 }
