@@ -33,7 +33,7 @@ def make_ctx(args):
         ctx.redis_n, ctx.redis_pipelined_n, ctx.idle_n, ctx.idle_timeout = 20000, 80000, 10000, 20
     else:
         ctx.dur = {"iperf": 4, "sockperf": 3, "wrk": 4}
-        ctx.redis_n, ctx.redis_pipelined_n, ctx.idle_n, ctx.idle_timeout = 100000, 1000000, 10000, 60
+        ctx.redis_n, ctx.redis_pipelined_n, ctx.idle_n, ctx.idle_timeout = 50000, 500000, 10000, 60
     ctx.wrk_conns = 16
     ctx.load_mps = 10000
     make_nginx(ctx)

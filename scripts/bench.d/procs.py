@@ -15,6 +15,15 @@ class Failed(Exception):
 _live = {}  # pid -> Popen, for stop_all() on the way out
 
 
+def _status(rc):
+    if rc is not None and rc < 0:
+        try:
+            return f"was killed by {signal.Signals(-rc).name}"
+        except ValueError:
+            return f"was killed by signal {-rc}"
+    return f"exited {rc}"
+
+
 def _short(text, limit=160):
     lines = [l.strip() for l in text.splitlines() if l.strip()]
     # ustack's own lines name the problem best; else the program's last line.
@@ -50,7 +59,7 @@ class Server:
             return f.read()
 
     def why_dead(self):
-        return f"{self.name} exited {self.proc.returncode}: {_short(self.errors() + self.output())}"
+        return f"{self.name} {_status(self.proc.returncode)}: {_short(self.errors() + self.output())}"
 
     def wait_for_line(self, pattern, timeout):
         """Polls stdout until a line matches; fails if the program exits or time runs out."""
@@ -108,6 +117,14 @@ def _signal(pid, sig):
         pass
 
 
+def _kill_now(proc):
+    _signal(proc.pid, signal.SIGKILL)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def stop_all():
     for pid, proc in list(_live.items()):
         if proc.poll() is None:
@@ -135,17 +152,18 @@ def run(cmd, timeout, name):
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _signal(proc.pid, signal.SIGKILL)
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        _kill_now(proc)
         out, err = proc.communicate(timeout=5)
-        raise Failed(f"{name}: timed out after {timeout:g} s: {_short(err + out)}")
-    finally:
         _live.pop(proc.pid, None)
+        raise Failed(f"{name}: timed out after {timeout:g} s: {_short(err + out)}")
+    except BaseException:
+        _kill_now(proc)  # interrupted: the client must not outlive us
+        proc.wait(timeout=5)
+        _live.pop(proc.pid, None)
+        raise
+    _live.pop(proc.pid, None)
     if proc.returncode != 0:
-        raise Failed(f"{name} exited {proc.returncode}: {_short(err + out)}")
+        raise Failed(f"{name} {_status(proc.returncode)}: {_short(err + out)}")
     return out
 
 
