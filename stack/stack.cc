@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <string_view>
 
 #include "stack/stack_impl.h"
 #include "stack/tcp/api.h"
@@ -175,7 +176,7 @@ int Stack::socket(SocketKind kind) {
         e->udp.reset(new udp::UdpSocket);
     } else {
         e->tcp.reset(new tcp::Tcb(tcp::kDefaultBufferBytes, tcp::kDefaultBufferBytes));
-        e->tcp->cc = std::make_unique<tcp::Reno>();
+        e->tcp->cc = tcp::make_congestion_control(e->options.congestion);
     }
     return impl_->add_socket(e);
 }
@@ -334,59 +335,101 @@ SocketOptions Stack::get_options(int sock) const {
 }
 
 int Stack::set_options(int sock, const SocketOptions& options) {
-    SocketEntry* e = impl_->find(sock);
+    Impl& s = *impl_;
+    SocketEntry* e = s.find(sock);
     if (e == nullptr) return -EBADF;
-    e->options = options;
-    if (e->tcp) {
-        e->tcp->nodelay = options.tcp_nodelay;
-        if (options.tcp_nodelay) impl_->tcp_output(*e->tcp);  // Linux pushes pending data at once
-        impl_->flush();
+    if (options.keepidle_s < 1 || options.keepintvl_s < 1 || options.keepcnt < 1) return -EINVAL;
+    std::unique_ptr<tcp::CongestionControl> new_cc;
+    if (e->tcp && std::string_view(options.congestion) != e->tcp->cc->name()) {
+        new_cc = tcp::make_congestion_control(options.congestion);
+        if (!new_cc) return -ENOENT;
     }
+    const SocketOptions old = e->options;
+    e->options = options;
+    if (!e->tcp) return 0;
+    tcp::Tcb& t = *e->tcp;
+    if (new_cc) {
+        new_cc->cwnd = t.cc->cwnd;
+        new_cc->ssthresh = t.cc->ssthresh;
+        t.cc = std::move(new_cc);
+    }
+    // Buffer sizes take effect while the connection has not started, as the kernel's do
+    // before connect()/listen() (later changes are accepted but the rings stay).
+    const bool fresh = t.state == tcp::State::kClosed && t.recv_queue.empty() && t.send_queue.empty();
+    if (fresh && (options.rcvbuf != old.rcvbuf || options.sndbuf != old.sndbuf)) {
+        const size_t rcv = options.rcvbuf > 0 ? static_cast<size_t>(options.rcvbuf) : tcp::kDefaultBufferBytes;
+        const size_t snd = options.sndbuf > 0 ? static_cast<size_t>(options.sndbuf) : tcp::kDefaultBufferBytes;
+        auto* fresh_tcb = new tcp::Tcb(rcv, snd);
+        fresh_tcb->id = t.id;
+        fresh_tcb->cc = std::move(t.cc);
+        e->tcp.reset(fresh_tcb);
+    }
+    tcp::Tcb& c = *e->tcp;
+    c.nodelay = options.tcp_nodelay;
+    c.cork = options.tcp_cork;
+    if (options.keepalive && !old.keepalive && c.synchronized()) s.tcp_arm_keepalive(c);
+    // Linux pushes pending data at once when TCP_NODELAY is set or the cork is pulled.
+    if ((options.tcp_nodelay && !old.tcp_nodelay) || (!options.tcp_cork && old.tcp_cork)) s.tcp_output(c);
+    s.flush();
     return 0;
 }
 
-void Stack::for_each_socket(FunctionRef<void(const SocketInfo&)> visit) const {
-    for (const auto& [id, e] : impl_->sockets) {
-        SocketInfo info;
-        info.id = id;
-        info.kind = e->kind;
-        info.user_open = e->user_open;
-        info.local = e->local;
-        if (e->kind == SocketKind::kUdp) {
-            const udp::UdpSocket& u = *e->udp;
-            info.state = u.remote ? "ESTAB" : "UNCONN";
-            if (u.remote) info.remote = *u.remote;
-            info.recv_q = udp::recv_queue_bytes(*e);
-        } else {
-            const tcp::Tcb& t = *e->tcp;
-            info.state = tcp::state_name(t.state);
-            if (t.state != tcp::State::kClosed && t.state != tcp::State::kListen) {
-                info.local = t.local;
-                info.remote = t.remote;
-            }
-            if (t.listener) {
-                info.recv_q = t.listener->accept_queue.size();
-                info.send_q = static_cast<size_t>(t.listener->backlog);
-            } else {
-                info.recv_q = t.recv_queue.size();
-                info.send_q = t.send_queue.size();
-            }
-            if (t.rtt.have_sample()) {
-                info.srtt = t.rtt.srtt();
-                info.rttvar = t.rtt.rttvar();
-            }
-            info.rto = t.rtt.rto();
-            if (t.cc) {
-                info.cwnd = t.cc->cwnd;
-                info.ssthresh = t.cc->ssthresh;
-                info.cc = t.cc->name();
-            }
-            info.snd_mss = t.snd_mss;
-            info.snd_wnd = t.snd_wnd;
-            info.backoff = t.backoff;
-        }
-        visit(info);
+namespace {
+
+SocketInfo describe(int id, const SocketEntry& e) {
+    SocketInfo info;
+    info.id = id;
+    info.kind = e.kind;
+    info.user_open = e.user_open;
+    info.local = e.local;
+    if (e.kind == SocketKind::kUdp) {
+        const udp::UdpSocket& u = *e.udp;
+        info.state = u.remote ? "ESTAB" : "UNCONN";
+        if (u.remote) info.remote = *u.remote;
+        info.recv_q = udp::recv_queue_bytes(e);
+        return info;
     }
+    const tcp::Tcb& t = *e.tcp;
+    info.state = tcp::state_name(t.state);
+    if (t.state != tcp::State::kClosed && t.state != tcp::State::kListen) {
+        info.local = t.local;
+        info.remote = t.remote;
+    }
+    if (t.listener) {
+        info.recv_q = t.listener->accept_queue.size();
+        info.send_q = static_cast<size_t>(t.listener->backlog);
+    } else {
+        info.recv_q = t.recv_queue.size();
+        info.send_q = t.send_queue.size();
+    }
+    if (t.rtt.have_sample()) {
+        info.srtt = t.rtt.srtt();
+        info.rttvar = t.rtt.rttvar();
+    }
+    info.rto = t.rtt.rto();
+    if (t.cc) {
+        info.cwnd = t.cc->cwnd;
+        info.ssthresh = t.cc->ssthresh;
+        info.cc = t.cc->name();
+    }
+    info.snd_mss = t.snd_mss;
+    info.snd_wnd = t.snd_wnd;
+    info.backoff = t.backoff;
+    info.retransmits = t.total_retransmits;
+    return info;
+}
+
+}  // namespace
+
+void Stack::for_each_socket(FunctionRef<void(const SocketInfo&)> visit) const {
+    for (const auto& [id, e] : impl_->sockets) visit(describe(id, *e));
+}
+
+int Stack::socket_info(int sock, SocketInfo* out) const {
+    SocketEntry* e = impl_->find(sock);
+    if (e == nullptr) return -EBADF;
+    *out = describe(sock, *e);
+    return 0;
 }
 
 }  // namespace ustack

@@ -63,12 +63,21 @@ inline constexpr int kNoSignal = 8; // informational: the stack never raises sig
 // get_options()/set_options(); unknown options never reach the stack.
 struct SocketOptions {
     bool reuse_addr = false;
-    bool keepalive = false;
-    bool tcp_nodelay = false;
+    bool keepalive = false;      // SO_KEEPALIVE
+    bool tcp_nodelay = false;    // TCP_NODELAY
+    bool tcp_cork = false;       // TCP_CORK: hold partial segments until uncorked
     int rcvbuf = 0;  // bytes the receive queue may hold; 0 means the stack's default
     int sndbuf = 0;  // bytes the send queue may hold; 0 means the stack's default
     uint8_t ttl = 64;
     uint8_t tos = 0;
+    int keepidle_s = 7200;       // TCP_KEEPIDLE, Linux's default
+    int keepintvl_s = 75;        // TCP_KEEPINTVL
+    int keepcnt = 9;             // TCP_KEEPCNT
+    uint32_t user_timeout_ms = 0;  // TCP_USER_TIMEOUT: 0 means the retry count decides
+    bool linger = false;         // SO_LINGER l_onoff
+    int linger_s = 0;            // SO_LINGER l_linger; with linger on and 0, close() resets
+    uint16_t maxseg = 0;         // TCP_MAXSEG: clamps the MSS (0: from the MTU)
+    char congestion[16] = "cubic";  // TCP_CONGESTION: "cubic" or "reno"
 };
 
 // A read-only snapshot of one socket for introspection (`ustack ss`); see for_each_socket().
@@ -90,6 +99,7 @@ struct SocketInfo {
     uint32_t snd_mss = 0;
     uint32_t snd_wnd = 0;
     int backoff = 0;             // consecutive retransmission timeouts not yet recovered
+    uint32_t retransmits = 0;    // segments retransmitted over the connection's life
     const char* cc = "";         // congestion control name, e.g. "reno"
 };
 
@@ -153,7 +163,11 @@ public:
     size_t recv_queue_bytes(int sock) const;               // FIONREAD / Recv-Q
     size_t send_queue_bytes(int sock) const;               // SIOCOUTQ / Send-Q
     SocketOptions get_options(int sock) const;
+    // -ENOENT for an unknown congestion control name (as Linux's TCP_CONGESTION), -EINVAL
+    // for out-of-range values; nothing changes on failure.
     int set_options(int sock, const SocketOptions& options);
+    // One socket's snapshot (TCP_INFO, SIOCOUTQ); -EBADF if there is no such socket.
+    int socket_info(int sock, SocketInfo* out) const;
 
     const Counters& counters() const;
     const StackConfig& config() const;

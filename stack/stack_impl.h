@@ -141,6 +141,9 @@ struct Stack::Impl : heap::HeapObject {
     void tcp_output(tcp::Tcb& t);
     void tcp_send_syn(tcp::Tcb& t);
     uint32_t tcp_ts_now(const tcp::Tcb& t) const;
+    void tcp_arm_keepalive(tcp::Tcb& t);
+    void run_keepalive(tcp::Tcb& t);  // from the last segment heard, per SO_KEEPALIVE settings
+    const SocketOptions& tcp_options(const tcp::Tcb& t) const;
     // RFC 5961 challenge ACK, rate-limited like Linux's tcp_challenge_ack_limit.
     void tcp_challenge_ack(tcp::Tcb& t);
     double challenge_tokens = 1000;

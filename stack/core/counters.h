@@ -58,7 +58,10 @@ namespace ustack {
     X(tcp_sack_recoveries, "TCP loss recoveries driven by the SACK scoreboard")                   \
     X(tcp_paws_rejected, "TCP segments rejected by PAWS (old timestamp)")                         \
     X(tcp_challenge_acks, "TCP challenge ACKs sent (RFC 5961)")                                   \
-    X(tcp_challenge_acks_suppressed, "TCP challenge ACKs not sent: rate limit")
+    X(tcp_challenge_acks_suppressed, "TCP challenge ACKs not sent: rate limit")                 \
+    X(tcp_keepalive_probes, "TCP keepalive probes sent")                                          \
+    X(tcp_keepalive_timeouts, "TCP connections reset: keepalive probes unanswered")              \
+    X(tcp_linger_resets, "TCP connections reset by close() with SO_LINGER 0")
 
 struct Counters {
 #define USTACK_COUNTER_FIELD(name, help) uint64_t name = 0;

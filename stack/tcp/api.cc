@@ -74,7 +74,7 @@ int connect(Stack::Impl& s, SocketEntry& e, Endpoint remote) {
         const int id = t.id;
         e.tcp.reset(new Tcb(t.recv_queue.capacity(), t.send_queue.capacity()));
         e.tcp->id = id;
-        e.tcp->cc = std::make_unique<Reno>();
+        e.tcp->cc = make_congestion_control(e.options.congestion);
         return connect(s, e, remote);
     }
     if (remote.port == 0 || remote.addr.is_unspecified()) return -ECONNREFUSED;
@@ -269,6 +269,14 @@ void close(Stack::Impl& s, SocketEntry& e) {
             return;  // stays until 2 MSL pass; freed then
         default:
             break;
+    }
+    if (e.options.linger && e.options.linger_s == 0) {
+        // SO_LINGER with a zero timeout: abort, discarding queued data (RFC 9293 3.10.5 ABORT).
+        s.tcp_send_segment(t, t.snd_nxt, wire::TcpFlags::kRst | wire::TcpFlags::kAck, 0);
+        ++s.counters.tcp_resets_sent;
+        ++s.counters.tcp_linger_resets;
+        s.tcp_close_connection(t, 0);
+        return;
     }
     if (!t.recv_queue.empty() && !t.fin_queued) {
         // RFC 2525 2.17: closing with unread data resets the connection, as Linux does.

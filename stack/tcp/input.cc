@@ -74,6 +74,8 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         return;
     }
     Tcb& c = *t;
+    c.last_rx = now;  // keepalive measures silence from the peer
+    c.keepalive_probes = 0;
     const TcpFlags flags = seg->flags();
     const SeqNum seq = seg->seq();
     const uint32_t seg_len = seg->seg_len();
@@ -96,6 +98,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         c.rcv_nxt = seq + 1;
         c.rcv_adv = c.rcv_nxt;
         if (opts->mss) c.snd_mss = std::min<uint16_t>(*opts->mss, static_cast<uint16_t>(mtu - 40));
+        if (const uint16_t clamp = tcp_options(c).maxseg; clamp != 0) c.snd_mss = std::min(c.snd_mss, clamp);
         if (opts->window_scale) {
             c.wscale_ok = true;
             c.snd_wscale = std::min<uint8_t>(*opts->window_scale, 14);  // RFC 7323 2.3
@@ -122,6 +125,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
             c.cc->cwnd = 10 * c.snd_mss;  // RFC 6928 initial window
             c.state = State::kEstablished;
             c.ack_pending = true;
+            tcp_arm_keepalive(c);
             wake();
         } else {
             // Simultaneous open (RFC 9293 3.5 figure 8): answer with SYN-ACK.
@@ -196,6 +200,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         c.rto_deadline = Instant{0};
         c.cc->cwnd = 10 * c.snd_mss;
         c.state = State::kEstablished;
+        tcp_arm_keepalive(c);
         if (c.parent != 0) {
             SocketEntry* parent = find(c.parent);
             if (parent != nullptr && parent->tcp && parent->tcp->listener) {
@@ -234,6 +239,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
             c.rtt_timing = false;
         }
         c.backoff = 0;
+        c.retrans_start = Instant{0};
         if (c.in_recovery) {
             if (ack >= c.recover) {
                 c.in_recovery = false;  // full acknowledgement: recovery ends (RFC 6582 3.2 step 3)
@@ -243,7 +249,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
                 tcp_send_segment(c, c.snd_una, TcpFlags::kAck, std::min<uint32_t>(c.snd_mss, static_cast<uint32_t>(c.send_queue.size())));
             }
         } else {
-            c.cc->on_ack(acked, c.snd_mss);
+            c.cc->on_ack(acked, c.snd_mss, now, c.rtt.srtt());
         }
         c.dupacks = 0;
         if (c.flight_size() > 0) tcp_arm(c, tcp::TimerKind::kRetransmit, now + c.rtt.rto());
@@ -262,7 +268,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
     // worth of data SACKed above snd_una (RFC 6675 5, IsLost(snd_una)).
     if (!c.in_recovery && !c.rto_recovery && c.flight_size() > 0 &&
         (c.dupacks >= 3 || (c.sack_ok && c.scoreboard.is_lost(c.snd_una, c.snd_mss)))) {
-        c.cc->on_fast_retransmit(c.flight_size(), c.snd_mss);
+        c.cc->on_fast_retransmit(c.flight_size(), c.snd_mss, now);
         c.in_recovery = true;
         c.recover = c.snd_max;
         ++counters.tcp_fast_retransmits;

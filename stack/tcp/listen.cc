@@ -39,7 +39,7 @@ void Stack::Impl::tcp_listen_input(SocketEntry& listener, const wire::Ipv4View& 
     child->tcp.reset(new Tcb(rcvbuf, sndbuf));
     Tcb& c = *child->tcp;
     c.id = add_socket(child);
-    c.cc = std::make_unique<tcp::Reno>();
+    c.cc = tcp::make_congestion_control(child->options.congestion);
     c.nodelay = child->options.tcp_nodelay;
     c.parent = listener.id;
     c.local = child->local;
@@ -54,6 +54,8 @@ void Stack::Impl::tcp_listen_input(SocketEntry& listener, const wire::Ipv4View& 
     c.snd_max = c.iss;
     c.send_seq = c.iss + 1;
     if (opts->mss) c.snd_mss = std::min<uint16_t>(*opts->mss, static_cast<uint16_t>(mtu - 40));
+    if (child->options.maxseg != 0) c.snd_mss = std::min(c.snd_mss, child->options.maxseg);
+    c.last_rx = now;
     if (opts->window_scale) {  // RFC 7323 2.2: only when the SYN carried it
         c.wscale_ok = true;
         c.snd_wscale = std::min<uint8_t>(*opts->window_scale, 14);

@@ -36,6 +36,12 @@ uint16_t Stack::Impl::tcp_window_to_advertise(Tcb& t) {
     return static_cast<uint16_t>(field);
 }
 
+const SocketOptions& Stack::Impl::tcp_options(const Tcb& t) const {
+    static const SocketOptions defaults;
+    const SocketEntry* e = find(t.id);
+    return e == nullptr ? defaults : e->options;
+}
+
 uint32_t Stack::Impl::tcp_ts_now(const Tcb& t) const {
     // Linux's timestamp clock ticks every millisecond (RFC 7323 5.4: between 1 ms and 1 s).
     return static_cast<uint32_t>(now.count() / 1'000'000) + t.ts_offset;
@@ -78,6 +84,7 @@ void Stack::Impl::tcp_send_segment(Tcb& t, SeqNum seq, uint8_t flags, uint32_t p
         // in a SYN-ACK, only what the peer offered. TcpOptions::emit lays them out as Linux.
         const bool active = t.state == State::kSynSent;
         r.options.mss = static_cast<uint16_t>(mtu - 40);
+        if (const uint16_t clamp = tcp_options(t).maxseg; clamp != 0 && clamp < *r.options.mss) r.options.mss = clamp;
         if (active || t.wscale_ok) r.options.window_scale = t.rcv_wscale;
         r.options.sack_permitted = active || t.sack_ok;
         if (active || t.ts_ok) r.options.timestamps = wire::TcpTimestamps{tcp_ts_now(t), active ? 0u : t.ts_recent};
@@ -107,7 +114,10 @@ void Stack::Impl::tcp_send_segment(Tcb& t, SeqNum seq, uint8_t flags, uint32_t p
         r.emit(out, t.local.addr, t.remote.addr, payload_len);
     });
     ++counters.tcp_tx_segments;
-    if (seq < t.snd_max && (payload_len > 0 || (flags & (TcpFlags::kSyn | TcpFlags::kFin)))) ++counters.tcp_retransmits;
+    if (seq < t.snd_max && (payload_len > 0 || (flags & (TcpFlags::kSyn | TcpFlags::kFin)))) {
+        ++counters.tcp_retransmits;
+        ++t.total_retransmits;
+    }
     if (flags & TcpFlags::kAck) {
         t.ack_pending = false;
         t.unacked_segments = 0;
@@ -221,7 +231,9 @@ void Stack::Impl::tcp_output(Tcb& t) {
         if (len > 0 && len < t.snd_mss) {
             // A partial segment waits (RFC 896 Nagle; RFC 9293 3.8.6.2.1 sender SWS avoidance)
             // while data is unacknowledged, unless TCP_NODELAY or nothing more is coming.
+            // TCP_CORK holds every partial segment until the cork is pulled or FIN is queued.
             const bool last_data = len == unsent;
+            if (t.cork && !t.fin_queued) break;
             if (in_flight > 0 && (!last_data || (!t.nodelay && !t.fin_queued))) break;
         }
         uint8_t flags = TcpFlags::kAck;

@@ -25,7 +25,7 @@ enum class State : uint8_t {
 const char* state_name(State s);
 
 // Timers one connection can have armed; 0 in a deadline field means off.
-enum class TimerKind : uint8_t { kRetransmit = 1, kDelayedAck = 2, kTimeWait = 3 };
+enum class TimerKind : uint8_t { kRetransmit = 1, kDelayedAck = 2, kTimeWait = 3, kKeepalive = 4 };
 
 inline constexpr size_t kDefaultBufferBytes = 256 * 1024;
 inline constexpr uint8_t kOurWindowScale = 7;  // lets a 256 KiB..16 MiB buffer be advertised
@@ -126,6 +126,14 @@ struct Tcb : heap::HeapObject {
 
     int error = 0;               // pending SO_ERROR (positive errno)
     bool nodelay = false;
+    bool cork = false;           // TCP_CORK
+    uint32_t total_retransmits = 0;
+
+    // Keepalive (RFC 1122 4.2.3.6) and the user timeout (RFC 5482, TCP_USER_TIMEOUT).
+    Instant last_rx{0};          // when the peer was last heard from
+    int keepalive_probes = 0;    // unanswered probes
+    Instant keepalive_deadline{0};
+    Instant retrans_start{0};    // first retransmission of the oldest unacknowledged data
 
     uint32_t flight_size() const { return static_cast<uint32_t>(snd_nxt - snd_una); }
     // Bytes believed to be in the network: after an RTO only what was resent since; in SACK

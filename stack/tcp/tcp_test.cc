@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -209,6 +210,120 @@ TEST(TcpSend, NeverConnectedSocketAndListenerGiveEpipeAsLinuxDoes) {
     EXPECT_EQ(net.a().send(s, part, nullptr, 0, net.now()), -EPIPE);
     ASSERT_EQ(net.a().listen(s, 1), 0);
     EXPECT_EQ(net.a().send(s, part, nullptr, 0, net.now()), -EPIPE);
+}
+
+TEST(TcpOptions, KeepaliveProbesASilentPeerAndResetsAfterKeepcnt) {
+    // After the handshake, everything A sends is dropped: the peer goes silent to A.
+    bool cut = false;
+    TwoStacks net([&](size_t, std::span<const std::byte>) { return cut; });
+    Connection c = establish(net);
+    SocketOptions o = net.b().get_options(c.server);
+    o.keepalive = true;
+    o.keepidle_s = 10;
+    o.keepintvl_s = 2;
+    o.keepcnt = 3;
+    ASSERT_EQ(net.b().set_options(c.server, o), 0);
+    cut = true;
+    const Instant start = net.now();
+    ASSERT_TRUE(net.run_until([&] { return net.b().poll_events(c.server) & readiness::kErr; }));
+    EXPECT_EQ(net.b().take_error(c.server), ETIMEDOUT);
+    EXPECT_EQ(net.b().counters().tcp_keepalive_probes, 3u);
+    // idle 10 s, then 3 probes 2 s apart, then the reset one interval later: 16 s.
+    EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(net.now() - start).count(), 16);
+}
+
+TEST(TcpOptions, KeepaliveAnsweredByALivePeerKeepsTheConnection) {
+    TwoStacks net;
+    Connection c = establish(net);
+    SocketOptions o = net.a().get_options(c.client);
+    o.keepalive = true;
+    o.keepidle_s = 5;
+    o.keepintvl_s = 1;
+    o.keepcnt = 2;
+    ASSERT_EQ(net.a().set_options(c.client, o), 0);
+    net.advance(std::chrono::seconds(60));
+    EXPECT_GE(net.a().counters().tcp_keepalive_probes, 10u);  // one per idle period, each answered
+    EXPECT_EQ(net.a().counters().tcp_keepalive_timeouts, 0u);
+    EXPECT_EQ(net.a().poll_events(c.client) & readiness::kErr, 0u);
+}
+
+TEST(TcpOptions, LingerZeroCloseSendsResetInsteadOfFin) {
+    TwoStacks net;
+    Connection c = establish(net);
+    SocketOptions o = net.a().get_options(c.client);
+    o.linger = true;
+    o.linger_s = 0;
+    ASSERT_EQ(net.a().set_options(c.client, o), 0);
+    net.a().close(c.client, net.now());
+    ASSERT_TRUE(net.run_until([&] { return net.b().poll_events(c.server) & readiness::kErr; }));
+    EXPECT_EQ(net.b().take_error(c.server), ECONNRESET);
+    EXPECT_EQ(net.a().counters().tcp_linger_resets, 1u);
+}
+
+TEST(TcpOptions, UserTimeoutGivesUpBeforeTheRetryCount) {
+    bool cut = false;
+    TwoStacks net([&](size_t, std::span<const std::byte>) { return cut; });
+    Connection c = establish(net);
+    SocketOptions o = net.a().get_options(c.client);
+    o.user_timeout_ms = 5000;
+    ASSERT_EQ(net.a().set_options(c.client, o), 0);
+    cut = true;
+    const auto data = random_bytes(1000, 3);
+    ConstBytes part[] = {data};
+    ASSERT_EQ(net.a().send(c.client, part, nullptr, 0, net.now()), 1000);
+    const Instant start = net.now();
+    ASSERT_TRUE(net.run_until([&] { return net.a().poll_events(c.client) & readiness::kErr; }));
+    EXPECT_EQ(net.a().take_error(c.client), ETIMEDOUT);
+    EXPECT_LT(net.now() - start, std::chrono::seconds(20));  // not the ~15 minutes of 15 retries
+    EXPECT_GE(net.now() - start, std::chrono::seconds(5));
+}
+
+TEST(TcpOptions, CorkHoldsPartialSegmentsUntilPulled) {
+    TwoStacks net;
+    Connection c = establish(net);
+    SocketOptions o = net.a().get_options(c.client);
+    o.tcp_cork = true;
+    ASSERT_EQ(net.a().set_options(c.client, o), 0);
+    const auto data = random_bytes(100, 4);
+    ConstBytes part[] = {data};
+    ASSERT_EQ(net.a().send(c.client, part, nullptr, 0, net.now()), 100);
+    net.advance(std::chrono::seconds(1));
+    EXPECT_EQ(net.b().recv_queue_bytes(c.server), 0u);  // nothing in flight, still held
+    o.tcp_cork = false;
+    ASSERT_EQ(net.a().set_options(c.client, o), 0);
+    EXPECT_TRUE(net.run_until([&] { return net.b().recv_queue_bytes(c.server) == 100; }));
+}
+
+TEST(TcpOptions, CongestionControlIsCubicByDefaultAndSwitchable) {
+    TwoStacks net;
+    const int s = net.a().socket(SocketKind::kTcp);
+    SocketInfo info;
+    ASSERT_EQ(net.a().socket_info(s, &info), 0);
+    EXPECT_STREQ(info.cc, "cubic");
+    SocketOptions o = net.a().get_options(s);
+    std::snprintf(o.congestion, sizeof o.congestion, "%s", "bogus");
+    EXPECT_EQ(net.a().set_options(s, o), -ENOENT);  // as Linux's TCP_CONGESTION
+    std::snprintf(o.congestion, sizeof o.congestion, "%s", "reno");
+    EXPECT_EQ(net.a().set_options(s, o), 0);
+    ASSERT_EQ(net.a().socket_info(s, &info), 0);
+    EXPECT_STREQ(info.cc, "reno");
+}
+
+TEST(TcpOptions, MaxsegClampsTheAdvertisedMss) {
+    TwoStacks net;
+    const int l = net.b().socket(SocketKind::kTcp);
+    ASSERT_EQ(net.b().bind(l, {Ipv4Addr::any(), 90}), 0);
+    ASSERT_EQ(net.b().listen(l, 4), 0);
+    const int s = net.a().socket(SocketKind::kTcp);
+    SocketOptions o = net.a().get_options(s);
+    o.maxseg = 536;
+    ASSERT_EQ(net.a().set_options(s, o), 0);
+    ASSERT_EQ(net.a().connect(s, {kAddrB, 90}, net.now()), -EINPROGRESS);
+    ASSERT_TRUE(net.run_until([&] { return net.b().poll_events(l) & readiness::kIn; }));
+    const int server = net.b().accept(l, nullptr, net.now());
+    SocketInfo info;
+    ASSERT_EQ(net.b().socket_info(server, &info), 0);
+    EXPECT_EQ(info.snd_mss, 536u - 12u);  // the peer's clamp, less the timestamp option
 }
 
 TEST(TcpListen, BindConflictsAndListenerPortReuse) {

@@ -21,6 +21,7 @@ Instant& deadline_of(Tcb& t, TimerKind kind) {
     switch (kind) {
         case TimerKind::kRetransmit: return t.rto_deadline;
         case TimerKind::kDelayedAck: return t.delack_deadline;
+        case TimerKind::kKeepalive: return t.keepalive_deadline;
         case TimerKind::kTimeWait: break;
     }
     return t.timewait_deadline;
@@ -47,6 +48,46 @@ void Stack::Impl::tcp_enter_time_wait(Tcb& t) {
     wake();
 }
 
+void Stack::Impl::tcp_arm_keepalive(Tcb& t) {
+    const SocketOptions& o = tcp_options(t);
+    if (!o.keepalive || !t.synchronized() || t.state == State::kTimeWait) {
+        t.keepalive_deadline = Instant{0};
+        return;
+    }
+    const Duration wait = t.keepalive_probes == 0 ? Duration(std::chrono::seconds(o.keepidle_s))
+                                                  : Duration(std::chrono::seconds(o.keepintvl_s));
+    const Instant from = t.keepalive_probes == 0 ? t.last_rx : now;
+    tcp_arm(t, TimerKind::kKeepalive, std::max(from + wait, now + Duration(1)));
+}
+
+// RFC 1122 4.2.3.6, as Linux does it: after TCP_KEEPIDLE of silence from the peer, with
+// nothing of ours outstanding, send a probe (an ACK for snd_una - 1, which any live peer
+// answers) every TCP_KEEPINTVL; after TCP_KEEPCNT unanswered probes, reset and report ETIMEDOUT.
+void Stack::Impl::run_keepalive(Tcb& t) {
+    const SocketOptions& o = tcp_options(t);
+    if (!o.keepalive || !t.synchronized() || t.state == State::kTimeWait) return;
+    if (t.flight_size() > 0 || !t.send_queue.empty()) {  // the retransmission timer watches
+        t.keepalive_probes = 0;
+        tcp_arm_keepalive(t);
+        return;
+    }
+    if (t.keepalive_probes == 0 && now - t.last_rx < std::chrono::seconds(o.keepidle_s)) {
+        tcp_arm_keepalive(t);  // heard from the peer since this was armed
+        return;
+    }
+    if (t.keepalive_probes >= o.keepcnt) {
+        tcp_send_segment(t, t.snd_nxt, wire::TcpFlags::kRst | wire::TcpFlags::kAck, 0);
+        ++counters.tcp_resets_sent;
+        ++counters.tcp_keepalive_timeouts;
+        tcp_close_connection(t, ETIMEDOUT);
+        return;
+    }
+    ++t.keepalive_probes;
+    ++counters.tcp_keepalive_probes;
+    tcp_send_segment(t, t.snd_una - 1, wire::TcpFlags::kAck, 0);
+    tcp_arm_keepalive(t);
+}
+
 void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
     if (tcp_timer_stale(e)) return;
     Tcb& t = *find(key_id(e.key))->tcp;
@@ -60,6 +101,9 @@ void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
         case TimerKind::kTimeWait:
             tcp_close_connection(t, 0);  // TIME-WAIT over, or an orphan stuck in FIN-WAIT-2
             return;
+        case TimerKind::kKeepalive:
+            run_keepalive(t);
+            return;
         case TimerKind::kRetransmit:
             break;
     }
@@ -67,7 +111,13 @@ void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
     const bool probing = t.synchronized() && t.flight_size() == 0 && t.snd_wnd == 0 && t.snd_nxt < data_end;
     if (t.flight_size() == 0 && !probing) return;
     const int limit = t.synchronized() ? tcp::kMaxRetries : tcp::kMaxSynRetries;
-    if (++t.backoff > limit) {
+    if (t.backoff == 0) t.retrans_start = now;
+    // RFC 5482 / Linux TCP_USER_TIMEOUT: give up once data has gone unacknowledged this long,
+    // whatever the retry count says.
+    const uint32_t user_timeout_ms = tcp_options(t).user_timeout_ms;
+    const bool user_timed_out = user_timeout_ms != 0 && t.backoff > 0 &&
+                                now - t.retrans_start >= std::chrono::milliseconds(user_timeout_ms);
+    if (++t.backoff > limit || user_timed_out) {
         ++counters.tcp_timeouts;
         tcp_close_connection(t, ETIMEDOUT);
         return;
