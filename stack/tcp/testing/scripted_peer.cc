@@ -178,15 +178,23 @@ ScriptedPeer ScriptedPeer::bare(const PeerOptions& o) {
 }
 
 namespace {
+// Checked at compile time, so the harness builds before and after the stack grew TCP_CONGESTION.
+template <class Options>
+void set_congestion(Options& so, const char* name) {
+    if constexpr (requires { so.congestion; }) {
+        if (name != nullptr) {
+            std::strncpy(so.congestion, name, sizeof so.congestion - 1);
+            so.congestion[sizeof so.congestion - 1] = '\0';
+        }
+    }
+}
+
 void apply_options(Stack& stack, int sock, const PeerOptions& o) {
     SocketOptions so = stack.get_options(sock);
     so.tcp_nodelay = o.nodelay;
     so.rcvbuf = o.rcvbuf;
     so.sndbuf = o.sndbuf;
-    if (o.congestion != nullptr) {
-        std::strncpy(so.congestion, o.congestion, sizeof so.congestion - 1);
-        so.congestion[sizeof so.congestion - 1] = '\0';
-    }
+    set_congestion(so, o.congestion);
     EXPECT_EQ(stack.set_options(sock, so), 0);
 }
 }  // namespace
