@@ -17,6 +17,7 @@
 #include "netdev/pcap_recorder.h"
 #include "preload/config.h"
 #include "preload/epoll.h"
+#include "preload/impair_env.h"
 #include "preload/log.h"
 #include "preload/real.h"
 #include "preload/stats_export.h"
@@ -180,6 +181,13 @@ bool Runtime::bring_up() {
         return false;
     }
     std::unique_ptr<netdev::Device> device = std::move(opened.device);
+    // Fault injection for interop tests, next to the wire so the pcap shows what the stack saw.
+    if (ImpairWrap w = wrap_with_impairment(std::move(device), getenv("USTACK_IMPAIR")); w.device) {
+        device = std::move(w.device);
+    } else {
+        USTACK_LOG_ERROR("%s", w.error.c_str());
+        return false;
+    }
     if (!cfg.pcap.empty()) {
         netdev::PcapResult rec = netdev::record_to_pcap(std::move(device), cfg.pcap);
         if (!rec.device) {

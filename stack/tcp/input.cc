@@ -139,8 +139,12 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
 
     // RFC 7323 5.3 PAWS: a segment whose timestamp is older than TS.Recent is a duplicate
     // from an earlier incarnation of the sequence space (unless TS.Recent is over 24 days old).
+    // Like Linux (TCP_PAWS_WINDOW), a timestamp one tick older passes: with 1 ms ticks, a
+    // reordered original can trail the retransmission that updated TS.Recent by that much.
+    constexpr int32_t kPawsWindow = 1;
     if (c.ts_ok && opts->timestamps && !flags.rst() &&
-        static_cast<int32_t>(opts->timestamps->tsval - c.ts_recent) < 0 && now - c.ts_recent_at < std::chrono::hours(24 * 24)) {
+        static_cast<int32_t>(c.ts_recent - opts->timestamps->tsval) > kPawsWindow &&
+        now - c.ts_recent_at < std::chrono::hours(24 * 24)) {
         ++counters.tcp_paws_rejected;
         c.ack_pending = true;
         tcp_output(c);
