@@ -31,6 +31,12 @@
 
 namespace ustack::tcp::testing {
 
+// A test that shows a bug in the stack stays, skipped so CI stays green, until the bug is
+// fixed. USTACK_RUN_KNOWN_BUGS=1 runs them anyway (to see the trace, or to check a fix).
+bool run_known_bugs();
+#define USTACK_KNOWN_BUG(why) \
+    if (!::ustack::tcp::testing::run_known_bugs()) GTEST_SKIP() << "BUG: " << why
+
 // SACK blocks as [left, right) pairs. Unset unless written: `.sack = {{1001, 2001}}`.
 struct Blocks {
     bool set = false;
@@ -90,6 +96,7 @@ struct PeerOptions {
     uint16_t window = 2048;               // window field of the peer's later segments (x 2^wscale)
     uint32_t peer_iss = 1'000'000;
     uint32_t peer_ts_base = 50'000;       // the peer's timestamp clock at the start (ms ticks)
+    Duration handshake_rtt{0};            // virtual time the peer takes to answer in the handshake
     // The stack's side.
     bool nodelay = false;
     int rcvbuf = 0;
@@ -97,6 +104,9 @@ struct PeerOptions {
     const char* congestion = "reno";      // predictable windows for the scripts
     size_t mtu = 1500;
     uint64_t seed = 7;
+    // Virtual time at the start. The stack's ISN is a hash plus a 4 us clock (RFC 6528), so
+    // moving the start moves the ISN: that is how a test makes the stack's sequence numbers wrap.
+    Duration start = std::chrono::seconds(100);
 };
 
 class ScriptedPeer {
