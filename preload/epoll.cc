@@ -1,6 +1,7 @@
 // User-level epoll over stack sockets, beside the kernel's epoll for kernel fds (epoll.h).
 #include "preload/epoll.h"
 
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
@@ -67,6 +68,45 @@ struct Registry {
     EpollTable table;
 };
 constinit Registry g_reg;
+
+// The doorbell (epoll.h): an eventfd made readable once and never drained. -1 until the stack
+// is up and a stack socket is first registered.
+std::atomic<int> g_doorbell{-1};
+std::atomic<bool> g_doorbell_made{false};  // stays true in fork children (shared sets)
+constexpr uint64_t kDoorbellCookie = 0x7573746b646f6f72;  // "ustkdoor"
+
+// Under the stack lock and the epoll lock.
+void ensure_doorbell() {
+    if (g_doorbell.load(std::memory_order_relaxed) >= 0) return;
+    int fd = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) return;  // no doorbell: the cross-thread first-add case stays unwoken
+    fd = Runtime::instance().adopt_internal(fd);
+    g_doorbell.store(fd, std::memory_order_release);
+    g_doorbell_made.store(true, std::memory_order_release);
+}
+
+// Wakes the threads asleep in the kernel's epoll_wait on s (under the epoll lock): the
+// doorbell, always readable, is armed one-shot in s's kernel set.
+void ring_doorbell(EpollSet* s) {
+    const int fd = g_doorbell.load(std::memory_order_acquire);
+    if (fd < 0 || s->kernel_sleepers == 0) return;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLONESHOT;
+    ev.data.u64 = kDoorbellCookie;
+    if (real::epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
+        (void)real::epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev);
+    }
+}
+
+// Removes doorbell events from a kernel result; returns the new count.
+int strip_doorbell(epoll_event* evs, int n) {
+    if (!g_doorbell_made.load(std::memory_order_acquire)) return n;
+    int out = 0;
+    for (int i = 0; i < n; ++i) {
+        if (evs[i].data.u64 != kDoorbellCookie) evs[out++] = evs[i];
+    }
+    return out;
+}
 
 // The epoll lock, with signal deferral (a handler may call epoll_ctl).
 class EpollLock {
@@ -275,6 +315,7 @@ long ctl_stack(int epfd, int op, int fd, epoll_event* ev) {
     if (f == nullptr) return calls::kPassToKernel;  // handed over or closed meanwhile
     EpollLock lock;
     if (!g_reg.table.init()) return -ENOMEM;
+    ensure_doorbell();
     EpollSet* s = set_for(epfd);
     if (s == nullptr) return -ENOMEM;
     EpollEntry* e = find(f->watchers, s, fd);
@@ -287,6 +328,8 @@ long ctl_stack(int epfd, int op, int fd, epoll_event* ev) {
             e->events = with_always(events);
             e->data = ev->data;
             link(s, e);
+            // A thread asleep on this set in the kernel (it had no stack entry) must look again.
+            if (s->entries.load(std::memory_order_relaxed) == 1) ring_doorbell(s);
             break;
         case EPOLL_CTL_MOD:
             if (e == nullptr) return -ENOENT;
@@ -323,6 +366,7 @@ void ctl_kernel(int epfd, int op, int fd, const epoll_event* ev) {
         e->events = with_always(ev->events);
         e->data = ev->data;
         link(s, e);
+        if (s->entries.load(std::memory_order_relaxed) == 1) ring_doorbell(s);
     } else if (op == EPOLL_CTL_MOD && e != nullptr) {
         e->events = with_always(ev->events);
         e->data = ev->data;
@@ -373,7 +417,7 @@ long wait(int epfd, epoll_event* events, int maxevents, std::optional<Duration> 
             if ((pass == 0) == kernel_first) {
                 const int k = real::epoll_wait(epfd, events + n, maxevents - n, 0);
                 if (k < 0 && n == 0) return -errno;
-                if (k > 0) n += k;
+                if (k > 0) n += strip_doorbell(events + n, k);
             } else {
                 EpollLock lock;
                 ubeg = n;
@@ -395,6 +439,62 @@ long wait(int epfd, epoll_event* events, int maxevents, std::optional<Duration> 
         } else if (w < 0) {
             return w;  // EINTR: epoll_wait never restarts (signal(7))
         }
+    }
+}
+
+int wait_kernel(int epfd, epoll_event* events, int maxevents, std::optional<Duration> timeout, const sigset_t* sigmask) {
+    const Instant deadline = timeout ? monotonic_now() + *timeout : Instant::max();
+    for (;;) {
+        EpollSet* s = nullptr;
+        bool slow = false;
+        {
+            EpollLock lock;
+            s = g_reg.table.get(epfd);
+            if (s != nullptr) {
+                slow = s->entries.load(std::memory_order_relaxed) > 0;
+                if (!slow) {
+                    ++s->pins;
+                    ++s->kernel_sleepers;
+                }
+            }
+        }
+        std::optional<Duration> left;
+        if (timeout) left = std::max(Duration(0), deadline - monotonic_now());
+        if (slow) {
+            const int saved = errno;
+            const long w = wait(epfd, events, maxevents, left, sigmask);
+            if (w != calls::kPassToKernel) {
+                if (w < 0) {
+                    errno = static_cast<int>(-w);
+                    return -1;
+                }
+                errno = saved;
+                return static_cast<int>(w);
+            }
+        }
+        timespec ts{};
+        if (left) {
+            ts.tv_sec = left->count() / 1'000'000'000;
+            ts.tv_nsec = left->count() % 1'000'000'000;
+        }
+        int r = real::epoll_pwait2(epfd, events, maxevents, left ? &ts : nullptr, sigmask);
+        if (r < 0 && errno == ENOSYS) {  // before Linux 5.11: millisecond timeouts, rounded up
+            const int ms = left ? static_cast<int>((left->count() + 999'999) / 1'000'000) : -1;
+            r = real::epoll_pwait(epfd, events, maxevents, ms, sigmask);
+        }
+        if (s != nullptr && !slow) {
+            const int saved = errno;
+            EpollLock lock;
+            --s->kernel_sleepers;
+            --s->pins;
+            maybe_free(s);
+            errno = saved;
+        }
+        if (r <= 0) return r;
+        const int n = strip_doorbell(events, r);
+        if (n > 0) return n;
+        if (timeout && monotonic_now() >= deadline) return 0;
+        // Only the doorbell: the set gained a stack socket; look again (on the slow path).
     }
 }
 
@@ -457,6 +557,9 @@ bool readable(StackLock& l, int epfd) {
 
 void on_fork_child() {
     new (&g_reg.mu) std::mutex();
+    // The runtime closed its internal fds here, the doorbell among them; the sets it is
+    // registered in may be shared with the parent, so its events are still filtered.
+    if (Runtime::instance().mode() == Mode::kForkedChild) g_doorbell.store(-1, std::memory_order_release);
     // The child's epoll fds still hold the kernel registrations; the stack entries are the
     // parent's (its sockets are dead ends here), so the sets forget them. Leaked, not freed:
     // the child must not trust the parent's heap state mid-update.

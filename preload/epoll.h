@@ -29,6 +29,15 @@
 // child is readable for the parent when one of its stack entries is ready. poll()/select()
 // of an epoll fd use the same test (epoll_readable).
 //
+// The doorbell: a thread sleeps in the kernel's epoll_wait directly while its set holds no
+// stack socket (the fast path), so a stack socket added to that set by another thread (tokio,
+// for one, registers from any thread) could not wake it. Such sleepers are counted per set;
+// when a set with sleepers gets its first user-level entry, an internal eventfd that is
+// always readable is armed one-shot in that set's kernel half (data: a cookie), which wakes
+// them. Cookie events are removed from every result before the program sees them; a sleeper
+// woken only by the doorbell looks again, on the slow path now that its set has entries.
+// Nothing is armed when nobody sleeps, so single-threaded programs never see a trace of it.
+//
 // Locking: EpollSet and EpollEntry fields are guarded by Epoll::mu_, which is taken after the
 // stack lock when both are needed and never the other way round. SocketFile::watchers is
 // written only with both held, so either one suffices to read it.
@@ -75,6 +84,7 @@ struct EpollSet : heap::HeapObject {
     EpollEntry* tail = nullptr;
     EpollEntry* watchers = nullptr;  // entries of parent sets that nest this one
     bool kernel_first = false;       // who fills epoll_wait's array first, alternating
+    int kernel_sleepers = 0;         // threads in the kernel's epoll_wait on it (fast path)
 };
 
 namespace epoll {
@@ -92,6 +102,9 @@ long ctl_stack(int epfd, int op, int fd, epoll_event* ev);
 void ctl_kernel(int epfd, int op, int fd, const epoll_event* ev);
 // timeout nullopt: forever.
 long wait(int epfd, epoll_event* events, int maxevents, std::optional<Duration> timeout, const sigset_t* sigmask);
+// epoll_wait on a tracked set: the kernel's epoll_wait while the set has no user-level
+// entries (counted as a sleeper, doorbell events removed), else wait(). libc convention.
+int wait_kernel(int epfd, epoll_event* events, int maxevents, std::optional<Duration> timeout, const sigset_t* sigmask);
 
 // The program closes an epoll fd (before the real close).
 void forget(int fd);

@@ -427,25 +427,32 @@ USTACK_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event* ev) {
 }
 
 USTACK_EXPORT int epoll_wait(int epfd, struct epoll_event* events, int maxevents, int timeout) {
-    if (!epoll::has_entries(epfd)) return real::epoll_wait(epfd, events, maxevents, timeout);
+    if (!epoll::has_entries(epfd)) {
+        if (!epoll::known(epfd)) return real::epoll_wait(epfd, events, maxevents, timeout);
+        return epoll::wait_kernel(epfd, events, maxevents, ms_timeout(timeout), nullptr);
+    }
     USTACK_DISPATCH(int, epoll::wait(epfd, events, maxevents, ms_timeout(timeout), nullptr),
                     real::epoll_wait(epfd, events, maxevents, timeout));
 }
 
 USTACK_EXPORT int epoll_pwait(int epfd, struct epoll_event* events, int maxevents, int timeout, const sigset_t* mask) {
-    if (!epoll::has_entries(epfd)) return real::epoll_pwait(epfd, events, maxevents, timeout, mask);
+    if (!epoll::has_entries(epfd)) {
+        if (!epoll::known(epfd)) return real::epoll_pwait(epfd, events, maxevents, timeout, mask);
+        return epoll::wait_kernel(epfd, events, maxevents, ms_timeout(timeout), mask);
+    }
     USTACK_DISPATCH(int, epoll::wait(epfd, events, maxevents, ms_timeout(timeout), mask),
                     real::epoll_pwait(epfd, events, maxevents, timeout, mask));
 }
 
 USTACK_EXPORT int epoll_pwait2(int epfd, struct epoll_event* events, int maxevents, const struct timespec* ts,
                                const sigset_t* mask) {
-    if (!epoll::has_entries(epfd)) return real::epoll_pwait2(epfd, events, maxevents, ts, mask);
+    if (!epoll::known(epfd)) return real::epoll_pwait2(epfd, events, maxevents, ts, mask);
     std::optional<Duration> timeout;
     if (!ts_timeout(ts, &timeout)) {
         errno = EINVAL;
         return -1;
     }
+    if (!epoll::has_entries(epfd)) return epoll::wait_kernel(epfd, events, maxevents, timeout, mask);
     USTACK_DISPATCH(int, epoll::wait(epfd, events, maxevents, timeout, mask),
                     real::epoll_pwait2(epfd, events, maxevents, ts, mask));
 }

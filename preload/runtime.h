@@ -95,6 +95,10 @@ public:
     }
     bool is_internal(int fd) const { return fds_.get(fd) == kInternalFd; }
 
+    // Makes fd one of the runtime's internal fds (moved high, close-on-exec, refused to the
+    // program). Returns its new number.
+    int adopt_internal(int fd) { return move_high(fd); }
+
     // Writes every blocked thread's waiter (under the lock): something they wait for may have
     // changed that the stack's generation does not show (an epoll_ctl).
     void wake_waiters();

@@ -314,6 +314,18 @@ void case_add_from_another_thread() {
     pthread_create(&tid, nullptr, Adder::run, &adder);
     show_wait("sleeper", ep, 5000);
     pthread_join(tid, nullptr);
+    // The same when the sleeper's set holds no stack socket yet (only a pipe).
+    int p[2];
+    if (pipe(p) != 0) die("pipe");
+    int ep2 = epoll_create1(0);
+    add(ep2, p[0], EPOLLIN, 93);
+    Adder adder2{ep2, ready};
+    pthread_create(&tid, nullptr, Adder::run, &adder2);
+    show_wait("sleeper on a kernel-only set", ep2, 5000);
+    pthread_join(tid, nullptr);
+    close(ep2);
+    close(p[0]);
+    close(p[1]);
     read_n(ready, 1);
     timespec ts{0, 200 * 1000 * 1000};
     epoll_event ev[4];

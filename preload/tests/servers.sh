@@ -102,10 +102,12 @@ stop_server
 ip netns exec "$lab-peer" socat TCP-LISTEN:7000,reuseaddr PIPE >/dev/null 2>&1 &
 pids+=($!)
 sleep 0.3
-if host_shim timeout 20 socat -t 5 - TCP:10.77.0.1:7000 <"$tmp/blob" 2>"$tmp/socat-c.err" | cmp -s - "$tmp/blob"; then
+host_shim timeout 20 socat -t 5 - TCP:10.77.0.1:7000 <"$tmp/blob" >"$tmp/socat-c.out" 2>"$tmp/socat-c.err"
+rc=$?
+if cmp -s "$tmp/socat-c.out" "$tmp/blob"; then
     result "socat client" ok
 else
-    result "socat client" fail "$(tail -3 "$tmp/socat-c.err")"
+    result "socat client" fail "exit $rc, $(stat -c %s "$tmp/socat-c.out") of 2000000 bytes back; $(cmp "$tmp/socat-c.out" "$tmp/blob" 2>&1 | head -1); $(tail -3 "$tmp/socat-c.err")"
 fi
 
 # ---- nginx (epoll, sendfile) -------------------------------------------------------------
