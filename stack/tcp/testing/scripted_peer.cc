@@ -43,6 +43,7 @@ struct ScriptedPeer::State {
     Instant start{0};
 
     int sock = 0;
+    int listener = 0;
     uint16_t stack_port = ScriptedPeer::kListenPort;
     uint16_t peer_port = ScriptedPeer::kPeerPort;
 
@@ -239,13 +240,14 @@ int ScriptedPeer::app_listen(uint16_t port) {
     s.stack_port = port;
     s.peer_port = kPeerPort;
     s.sock = l;
+    s.listener = l;
     return l;
 }
 
 int ScriptedPeer::app_accept() {
     State& s = *s_;
     Endpoint peer;
-    const int id = s.stack->accept(s.sock, &peer, s.now);
+    const int id = s.stack->accept(s.listener, &peer, s.now);
     if (id > 0) s.sock = id;
     s.pump();
     return id;

@@ -1,0 +1,96 @@
+// When the receiver ACKs: quick ACKs at the start (as Linux), then delayed ACKs (RFC 9293
+// 3.8.6.3, RFC 5681 4.2, RFC 1122 4.2.3.2) with Linux's 40 ms, and at once for anything out
+// of order.
+#include <gtest/gtest.h>
+
+#include "stack/tcp/testing/scripted_peer.h"
+
+namespace ustack::tcp::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr uint32_t kSeg = 1448;
+
+// A connection past Linux's quick-ACK start (16 full segments), the data read, and every ACK
+// taken. The peer's next byte is `*next`.
+ScriptedPeer past_quickack(uint32_t* next) {
+    auto c = ScriptedPeer::passive();
+    uint32_t seq = 1;
+    for (int i = 0; i < 17; ++i) {
+        c.inject({.seq = seq, .ack = 1, .payload_len = kSeg});
+        seq += kSeg;
+    }
+    c.expect_segments(c.pending());
+    EXPECT_EQ(c.app_recv(), 17u * kSeg);
+    EXPECT_EQ(c.pending(), 0u);
+    *next = seq;
+    return c;
+}
+
+TEST(TcpDelayedAck, FirstSegmentsAreAckedAtOnce) {
+    // Linux's quick-ACK mode: at the start of a connection every segment is ACKed, so the
+    // peer's slow start is not held back by delayed ACKs.
+    auto c = ScriptedPeer::passive();
+    for (uint32_t i = 0; i < 4; ++i) {
+        c.inject({.seq = 1 + i * kSeg, .ack = 1, .payload_len = kSeg});
+        c.expect_segment({.seq = 1, .ack = 1 + (i + 1) * kSeg, .flags = ".", .len = 0});
+    }
+}
+
+TEST(TcpDelayedAck, LoneSegmentIsAckedWithin40Ms) {
+    // RFC 9293 3.8.6.3: an ACK may be delayed, by less than 0.5 s; Linux waits 40 ms.
+    uint32_t next = 0;
+    auto c = past_quickack(&next);
+    const Instant t = c.now();
+    c.inject({.seq = next, .ack = 1, .payload_len = kSeg});
+    c.expect_nothing_for(milliseconds(39));
+    c.advance(milliseconds(1));
+    auto ack = c.expect_segment({.seq = 1, .ack = next + kSeg, .flags = ".", .len = 0});
+    EXPECT_EQ(ack.at - t, milliseconds(40));
+}
+
+TEST(TcpDelayedAck, EverySecondFullSegmentIsAckedAtOnce) {
+    // RFC 5681 4.2 (RFC 1122 4.2.3.2): an ACK SHOULD be generated for at least every second
+    // full-sized segment.
+    uint32_t next = 0;
+    auto c = past_quickack(&next);
+    c.inject({.seq = next, .ack = 1, .payload_len = kSeg});
+    EXPECT_EQ(c.pending(), 0u);
+    c.inject({.seq = next + kSeg, .ack = 1, .payload_len = kSeg});
+    c.expect_segment({.seq = 1, .ack = next + 2 * kSeg, .flags = ".", .len = 0});
+    c.expect_nothing_for(milliseconds(100));  // and the delayed-ACK timer is off
+}
+
+TEST(TcpDelayedAck, OutOfOrderSegmentIsAckedAtOnce) {
+    // RFC 5681 4.2: an out-of-order segment SHOULD get an immediate (duplicate) ACK, so the
+    // sender's fast retransmit can work.
+    uint32_t next = 0;
+    auto c = past_quickack(&next);
+    c.inject({.seq = next + kSeg, .ack = 1, .payload_len = kSeg});
+    c.expect_segment({.seq = 1, .ack = next, .flags = ".", .sack = {{next + kSeg, next + 2 * kSeg}}, .len = 0});
+}
+
+TEST(TcpDelayedAck, SegmentFillingAHoleIsAckedAtOnce) {
+    // RFC 5681 4.2: an ACK SHOULD be sent at once when a segment fills a gap.
+    uint32_t next = 0;
+    auto c = past_quickack(&next);
+    c.inject({.seq = next + kSeg, .ack = 1, .payload_len = kSeg});
+    c.expect_segment({.seq = 1, .ack = next, .flags = "."});
+    c.inject({.seq = next, .ack = 1, .payload_len = kSeg});
+    c.expect_segment({.seq = 1, .ack = next + 2 * kSeg, .flags = ".", .sack = Blocks::none()});
+}
+
+TEST(TcpDelayedAck, DataToSendCarriesTheAck) {
+    // A delayed ACK rides on the next data segment instead of going alone.
+    uint32_t next = 0;
+    auto c = past_quickack(&next);
+    c.inject({.seq = next, .ack = 1, .payload_len = 100});
+    c.advance(milliseconds(10));
+    c.app_send(50);
+    c.expect_segment({.seq = 1, .ack = next + 100, .flags = "P.", .len = 50});
+    c.expect_nothing_for(milliseconds(100));
+}
+
+}  // namespace
+}  // namespace ustack::tcp::testing
