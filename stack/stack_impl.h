@@ -142,7 +142,9 @@ struct Stack::Impl : heap::HeapObject {
     void tcp_send_syn(tcp::Tcb& t);
     uint32_t tcp_ts_now(const tcp::Tcb& t) const;
     void tcp_arm_keepalive(tcp::Tcb& t);
-    void run_keepalive(tcp::Tcb& t);  // from the last segment heard, per SO_KEEPALIVE settings
+    void run_keepalive(tcp::Tcb& t);
+    void tcp_arm_loss_probe(tcp::Tcb& t);
+    void run_loss_probe(tcp::Tcb& t);  // from the last segment heard, per SO_KEEPALIVE settings
     const SocketOptions& tcp_options(const tcp::Tcb& t) const;
     // RFC 5961 challenge ACK, rate-limited like Linux's tcp_challenge_ack_limit.
     void tcp_challenge_ack(tcp::Tcb& t);

@@ -61,7 +61,9 @@ namespace ustack {
     X(tcp_challenge_acks_suppressed, "TCP challenge ACKs not sent: rate limit")                 \
     X(tcp_keepalive_probes, "TCP keepalive probes sent")                                          \
     X(tcp_keepalive_timeouts, "TCP connections reset: keepalive probes unanswered")              \
-    X(tcp_linger_resets, "TCP connections reset by close() with SO_LINGER 0")
+    X(tcp_linger_resets, "TCP connections reset by close() with SO_LINGER 0")                   \
+    X(tcp_loss_probes, "TCP tail loss probes sent (RFC 8985 TLP)")                               \
+    X(tcp_lost_retransmits, "TCP retransmissions found lost by time and sent again (RACK)")
 
 struct Counters {
 #define USTACK_COUNTER_FIELD(name, help) uint64_t name = 0;

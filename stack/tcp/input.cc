@@ -243,7 +243,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
             c.rtt_timing = false;
         }
         c.backoff = 0;
-        c.retrans_start = Instant{0};
+        c.retrans_start = now;  // the oldest unacknowledged data is newer now (approximately)
         if (c.in_recovery) {
             if (ack >= c.recover) {
                 c.in_recovery = false;  // full acknowledgement: recovery ends (RFC 6582 3.2 step 3)
@@ -258,6 +258,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         c.dupacks = 0;
         if (c.flight_size() > 0) tcp_arm(c, tcp::TimerKind::kRetransmit, now + c.rtt.rto());
         else c.rto_deadline = Instant{0};
+        tcp_arm_loss_probe(c);  // the ACK clock is running: push the probe back
         wake();
     } else if (ack == c.snd_una && seg->payload().empty() && wnd == c.snd_wnd && c.flight_size() > 0) {
         ++c.dupacks;  // RFC 5681 2: a duplicate ACK
@@ -266,6 +267,19 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         c.scoreboard.advance(c.snd_una);
         for (uint8_t i = 0; i < opts->sack_count; ++i) {
             c.scoreboard.add(opts->sack_blocks[i].left, opts->sack_blocks[i].right, c.snd_una, c.snd_max);
+        }
+    }
+    // A retransmission can be lost too. RACK (RFC 8985 6.2) declares it lost once data sent
+    // after it has been delivered and a reordering window has passed; we keep no per-segment
+    // send times, so: the hole at snd_una was resent more than SRTT + SRTT/4 ago, snd_una has
+    // not moved, and SACKs keep arriving for later data. Then NextSeg starts over from snd_una.
+    if (c.in_recovery && c.sack_ok && opts->sack_count > 0 && ack == c.snd_una && c.high_rxt > c.snd_una &&
+        c.hole_rxt_at != Instant{0} && c.rtt.have_sample()) {
+        const Duration srtt = c.rtt.srtt();
+        if (now - c.hole_rxt_at > srtt + std::max<Duration>(srtt / 4, std::chrono::milliseconds(1))) {
+            c.high_rxt = c.snd_una;
+            c.hole_rxt_at = Instant{0};
+            ++counters.tcp_lost_retransmits;
         }
     }
     // Loss detection: three duplicate ACKs (RFC 5681 3.2) or, with SACK, three segments'
@@ -283,6 +297,8 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         const uint32_t len = std::min<uint32_t>({c.snd_mss, hole, static_cast<uint32_t>(c.send_queue.size())});
         tcp_send_segment(c, c.snd_una, TcpFlags::kAck, len);
         c.high_rxt = c.snd_una + len;
+        c.hole_rxt_at = now;
+        c.tlp_deadline = Instant{0};
         c.rtt_timing = false;
     }
     // RFC 9293 3.10.7.4: update the send window from the newest segment.

@@ -216,6 +216,7 @@ void Stack::Impl::tcp_output(Tcb& t) {
             const uint32_t len = std::min<uint32_t>({hole, t.snd_mss, static_cast<uint32_t>(data_end - start)});
             if (len == 0) break;
             tcp_send_segment(t, start, TcpFlags::kAck, len);
+            if (start == t.snd_una) t.hole_rxt_at = now;
             t.high_rxt = start + len;
             sent_any = true;
         }
@@ -239,6 +240,7 @@ void Stack::Impl::tcp_output(Tcb& t) {
         uint8_t flags = TcpFlags::kAck;
         const bool with_fin = fin_due && len == unsent;
         if (len > 0 && len == unsent) flags |= TcpFlags::kPsh;
+        if (t.flight_size() == 0) t.retrans_start = now;  // the oldest unacknowledged data leaves now
         if (with_fin) flags |= TcpFlags::kFin;
         tcp_send_segment(t, t.snd_nxt, flags, len);
         if (!t.rtt_timing && len > 0 && t.snd_nxt >= t.snd_max) {  // Karn: never time a retransmission
@@ -257,6 +259,7 @@ void Stack::Impl::tcp_output(Tcb& t) {
         sent_any = true;
         if (with_fin) break;
     }
+    if (sent_any && t.tlp_deadline == Instant{0}) tcp_arm_loss_probe(t);
     // Zero window with data waiting and nothing in flight: the retransmission timer doubles
     // as the persist timer (RFC 9293 3.8.6.1), whose probe carries one byte of data.
     if (t.snd_wnd == 0 && t.flight_size() == 0 && t.snd_nxt < data_end && t.rto_deadline == Instant{0}) {

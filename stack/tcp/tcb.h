@@ -25,7 +25,7 @@ enum class State : uint8_t {
 const char* state_name(State s);
 
 // Timers one connection can have armed; 0 in a deadline field means off.
-enum class TimerKind : uint8_t { kRetransmit = 1, kDelayedAck = 2, kTimeWait = 3, kKeepalive = 4 };
+enum class TimerKind : uint8_t { kRetransmit = 1, kDelayedAck = 2, kTimeWait = 3, kKeepalive = 4, kLossProbe = 5 };
 
 inline constexpr size_t kDefaultBufferBytes = 256 * 1024;
 inline constexpr uint8_t kOurWindowScale = 7;  // lets a 256 KiB..16 MiB buffer be advertised
@@ -123,6 +123,8 @@ struct Tcb : heap::HeapObject {
     SeqNum last_ooo_seq;         // start of the latest out-of-order arrival: the first block
     Scoreboard scoreboard;
     SeqNum high_rxt;             // RFC 6675 HighRxt
+    Instant hole_rxt_at{0};      // when the hole at snd_una was last retransmitted (RACK, below)
+    Instant tlp_deadline{0};     // RFC 8985 7: tail loss probe timer
 
     int error = 0;               // pending SO_ERROR (positive errno)
     bool nodelay = false;
@@ -133,7 +135,7 @@ struct Tcb : heap::HeapObject {
     Instant last_rx{0};          // when the peer was last heard from
     int keepalive_probes = 0;    // unanswered probes
     Instant keepalive_deadline{0};
-    Instant retrans_start{0};    // first retransmission of the oldest unacknowledged data
+    Instant retrans_start{0};    // when the oldest unacknowledged data was sent (approximately)
 
     uint32_t flight_size() const { return static_cast<uint32_t>(snd_nxt - snd_una); }
     // Bytes believed to be in the network: after an RTO only what was resent since; in SACK

@@ -22,6 +22,7 @@ Instant& deadline_of(Tcb& t, TimerKind kind) {
         case TimerKind::kRetransmit: return t.rto_deadline;
         case TimerKind::kDelayedAck: return t.delack_deadline;
         case TimerKind::kKeepalive: return t.keepalive_deadline;
+        case TimerKind::kLossProbe: return t.tlp_deadline;
         case TimerKind::kTimeWait: break;
     }
     return t.timewait_deadline;
@@ -88,6 +89,45 @@ void Stack::Impl::run_keepalive(Tcb& t) {
     tcp_arm_keepalive(t);
 }
 
+void Stack::Impl::tcp_arm_loss_probe(Tcb& t) {
+    // RFC 8985 7.2: PTO = 2 SRTT, plus a delayed-ACK allowance when one segment is in flight,
+    // never later than the RTO. Only with an RTT sample, outside recovery.
+    // Not while backed off: after a timeout the RTO (with its backoff) alone decides, until an
+    // ACK shows the path works again (RFC 8985 7.2: TLP is armed from the ACK clock).
+    if (!t.rtt.have_sample() || t.flight_size() == 0 || t.in_recovery || t.rto_recovery || t.backoff > 0 ||
+        !t.synchronized()) {
+        t.tlp_deadline = Instant{0};
+        return;
+    }
+    Duration pto = 2 * t.rtt.srtt();
+    if (t.flight_size() <= t.snd_mss) pto += tcp::kDelayedAckTimeout;
+    pto = std::max<Duration>(pto, std::chrono::milliseconds(2));
+    pto = std::min(pto, t.rtt.rto());
+    tcp_arm(t, TimerKind::kLossProbe, now + pto);
+}
+
+// RFC 8985 7.3: when the ACK clock stops, send one segment that will draw a SACK and let fast
+// recovery find a lost tail, instead of waiting for the RTO: new data if the window allows,
+// otherwise the highest segment sent again.
+void Stack::Impl::run_loss_probe(Tcb& t) {
+    if (t.flight_size() == 0 || t.in_recovery || t.rto_recovery || t.backoff > 0 || !t.synchronized()) return;
+    ++counters.tcp_loss_probes;
+    const SeqNum data_end = t.send_seq + static_cast<uint32_t>(t.send_queue.size());
+    const uint32_t wnd = std::min(t.snd_wnd, t.cc->cwnd + t.snd_mss);  // the probe may exceed cwnd by one
+    if (t.snd_nxt < data_end && t.flight_size() + t.snd_mss <= wnd) {
+        const uint32_t len = std::min<uint32_t>(t.snd_mss, static_cast<uint32_t>(data_end - t.snd_nxt));
+        tcp_send_segment(t, t.snd_nxt, wire::TcpFlags::kAck | wire::TcpFlags::kPsh, len);
+        t.snd_nxt += len;
+        t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+    } else {
+        const SeqNum end = t.fin_sent && t.snd_max > t.fin_seq ? t.fin_seq : t.snd_max;
+        const uint32_t len = std::min<uint32_t>(t.snd_mss, static_cast<uint32_t>(end - t.snd_una));
+        const bool fin = t.fin_sent && t.snd_max > t.fin_seq;
+        tcp_send_segment(t, end - len, wire::TcpFlags::kAck | (fin ? wire::TcpFlags::kFin : 0), len);
+    }
+    tcp_arm(t, TimerKind::kRetransmit, now + t.rtt.rto());
+}
+
 void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
     if (tcp_timer_stale(e)) return;
     Tcb& t = *find(key_id(e.key))->tcp;
@@ -104,6 +144,9 @@ void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
         case TimerKind::kKeepalive:
             run_keepalive(t);
             return;
+        case TimerKind::kLossProbe:
+            run_loss_probe(t);
+            return;
         case TimerKind::kRetransmit:
             break;
     }
@@ -111,18 +154,20 @@ void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
     const bool probing = t.synchronized() && t.flight_size() == 0 && t.snd_wnd == 0 && t.snd_nxt < data_end;
     if (t.flight_size() == 0 && !probing) return;
     const int limit = t.synchronized() ? tcp::kMaxRetries : tcp::kMaxSynRetries;
-    if (t.backoff == 0) t.retrans_start = now;
-    // RFC 5482 / Linux TCP_USER_TIMEOUT: give up once data has gone unacknowledged this long,
-    // whatever the retry count says.
-    const uint32_t user_timeout_ms = tcp_options(t).user_timeout_ms;
-    const bool user_timed_out = user_timeout_ms != 0 && t.backoff > 0 &&
-                                now - t.retrans_start >= std::chrono::milliseconds(user_timeout_ms);
+    // RFC 5482 / Linux TCP_USER_TIMEOUT: give up once the oldest unacknowledged data has waited
+    // this long, whatever the retry count says.
+    const Duration user_timeout = std::chrono::milliseconds(tcp_options(t).user_timeout_ms);
+    const bool user_timed_out = user_timeout.count() != 0 && now - t.retrans_start >= user_timeout;
     if (++t.backoff > limit || user_timed_out) {
         ++counters.tcp_timeouts;
         tcp_close_connection(t, ETIMEDOUT);
         return;
     }
-    const Duration backed_off = std::min<Duration>(t.rtt.rto() * (int64_t{1} << std::min(t.backoff, 16)), tcp::RttEstimator::kMaxRto);
+    Duration backed_off = std::min<Duration>(t.rtt.rto() * (int64_t{1} << std::min(t.backoff, 16)), tcp::RttEstimator::kMaxRto);
+    if (user_timeout.count() != 0) {
+        // Linux tcp_clamp_rto_to_user_timeout(): the next timeout comes no later than the user's.
+        backed_off = std::max<Duration>(std::min(backed_off, t.retrans_start + user_timeout - now), std::chrono::milliseconds(1));
+    }
     if (probing) {
         // Zero-window probe: one byte of new data, so the peer's answer carries its window.
         tcp_send_segment(t, t.snd_nxt, wire::TcpFlags::kAck, 1);
