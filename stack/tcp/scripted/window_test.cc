@@ -153,11 +153,13 @@ TEST(TcpReceiverSws, WindowNeverShrinks) {
 TEST(TcpNagle, SmallSegmentWaitsWhileDataIsUnacknowledged) {
     // RFC 896 / RFC 9293 3.8.6.2.1: with data in flight, a segment smaller than the MSS waits
     // until the outstanding data is acknowledged.
-    auto c = ScriptedPeer::active();
+    // A 50 ms path, so that neither the RTO (200 ms) nor a tail loss probe (2 SRTT + 40 ms)
+    // ends the wait in the first 120 ms.
+    auto c = ScriptedPeer::active({.handshake_rtt = milliseconds(50)});
     c.app_send(100);
     c.expect_segment({.seq = 1, .flags = "P.", .len = 100});         // nothing in flight: goes
     c.app_send(100);
-    c.expect_nothing_for(milliseconds(150));                          // waits (RTO is 200 ms)
+    c.expect_nothing_for(milliseconds(120));                          // waits
     c.inject_ack(101);
     c.expect_segment({.seq = 101, .flags = "P.", .len = 100});
 }

@@ -92,7 +92,13 @@ struct ScriptedPeer::State {
             stack->poll(now);
             if (!drain()) break;
         }
+        // The pair drops frames longer than the MTU: a segment the stack built too big.
+        if (const uint64_t dropped = stack_end->counters().tx_dropped; dropped != tx_dropped_seen) {
+            tx_dropped_seen = dropped;
+            fail(std::source_location::current(), "the stack sent a frame the link dropped (longer than the MTU?)");
+        }
     }
+    uint64_t tx_dropped_seen = 0;
     // Returns true when it answered something the stack waits for (so poll again).
     bool drain() {
         bool answered = false;
