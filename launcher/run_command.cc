@@ -1,5 +1,7 @@
 #include "launcher/run_command.h"
 
+#include <dlfcn.h>
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +25,29 @@
 #include "preload/config.h"
 
 namespace ustack::launcher {
+
+#if defined(__SANITIZE_ADDRESS__)
+extern "C" void __asan_init();
+#endif
+
+namespace {
+
+// In an ASan build, libustack.so is instrumented and needs the ASan runtime loaded before it
+// (ahead of libc) in whatever program it goes into. The launcher is built the same way, so
+// its own runtime is the right one: put it first, and turn leak checking off for programs
+// that are not ours. A no-op in a normal build.
+void sanitizer_runtime_first([[maybe_unused]] std::string* preload) {
+#if defined(__SANITIZE_ADDRESS__)
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void*>(&__asan_init), &info) == 0 || info.dli_fname == nullptr) return;
+    *preload = std::string(info.dli_fname) + " " + *preload;
+    std::string options = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+    options += (options.empty() ? "" : ":") + std::string("detect_leaks=0:verify_asan_link_order=0");
+    setenv("ASAN_OPTIONS", options.c_str(), 1);
+#endif
+}
+
+}  // namespace
 namespace {
 
 int fail(int code, const std::string& message) {
@@ -132,7 +157,8 @@ int run_command(std::span<const std::string_view> args) {
     if (pf.tap_fd >= 0) setenv("USTACK_DEVICE", ("fd:" + std::to_string(pf.tap_fd)).c_str(), 1);
 
     const char* existing = std::getenv("LD_PRELOAD");
-    const std::string preload = prepend_preload(library.string(), existing ? existing : "");
+    std::string preload = prepend_preload(library.string(), existing ? existing : "");
+    sanitizer_runtime_first(&preload);
     setenv("LD_PRELOAD", preload.c_str(), 1);
     if (!embedded) return exec_command(request.command);
     return run_child(request.command);
