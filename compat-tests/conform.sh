@@ -21,6 +21,7 @@
 # without root or namespaces.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+trim() { sed 's/^[[:space:]]*//; s/[[:space:]]*$//' <<<"$1"; }
 
 device=packet
 results=
@@ -63,8 +64,9 @@ run_pass() {
     for c in "${cases[@]}"; do
         # In a subshell so bash's own "Segmentation fault" notice stays out of the report; the
         # exit status (139) is in the output and so in the diff.
+        # ("exit $?" keeps bash from exec'ing the command in place of the subshell.)
         (ip netns exec "$HOST_NS" timeout -k 2 "$CASE_TIMEOUT" "$@" --peer "$PEER_ADDR" --self "$STACK_ADDR" --port-base "$base" "$c" \
-            >"$TMP/$name/$c.out" 2>"$TMP/$name/$c.err" </dev/null) 2>/dev/null
+            >"$TMP/$name/$c.out" 2>"$TMP/$name/$c.err" </dev/null; exit $?) 2>/dev/null
         rc=$?
         [[ $rc -eq 124 || $rc -eq 137 ]] && echo "TIMEOUT after ${CASE_TIMEOUT}s" >>"$TMP/$name/$c.out"
         echo "exit=$rc" >>"$TMP/$name/$c.out"
@@ -94,13 +96,13 @@ shim_s=$((SECONDS - start))
 declare -A known=()
 if [[ -f "$KNOWN_FILE" ]]; then
     while IFS='|' read -r name reason owner; do
-        name=$(echo "$name" | xargs)
+        name=$(trim "$name")
         [[ -z "$name" || "$name" == \#* ]] && continue
         if [[ "$name" == *:* ]]; then
             [[ "${name%%:*}" == "$device" ]] || continue
             name=${name#*:}
         fi
-        known[$name]="$(echo "$reason" | xargs) [fix: $(echo "$owner" | xargs)]"
+        known[$name]="$(trim "$reason") [fix: $(trim "$owner")]"
     done <"$KNOWN_FILE"
 fi
 
