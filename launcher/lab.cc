@@ -28,6 +28,9 @@ int run_quiet(const std::vector<std::string>& argv, bool keep_output = false) {
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
+        // The lab's own tools (bash, ip) run on the kernel: by teardown the launcher has already
+        // set LD_PRELOAD for the user's command, and it must not reach them.
+        unsetenv("LD_PRELOAD");
         if (!keep_output) {
             int null = open("/dev/null", O_WRONLY);
             dup2(null, 1);
