@@ -101,11 +101,18 @@ fi
 stop_server
 ip netns exec "$lab-peer" socat TCP-LISTEN:7000,reuseaddr PIPE >/dev/null 2>&1 &
 pids+=($!)
-sleep 0.3
+for ((i = 0; i < 50; i++)); do  # until the peer listens (bounded), not a fixed sleep
+    ip netns exec "$lab-peer" ss -Hltn 'sport = :7000' | grep -q . && break
+    sleep 0.1
+done
 host_shim timeout 20 socat -t 5 - TCP:10.77.0.1:7000 <"$tmp/blob" >"$tmp/socat-c.out" 2>"$tmp/socat-c.err"
 rc=$?
 if cmp -s "$tmp/socat-c.out" "$tmp/blob"; then
     result "socat client" ok
+elif ((rc == 124)); then
+    # The intermittent hang listed as "real:socat-tcp client [flaky]" in
+    # compat-tests/known_differences.txt: reported, not counted, until it is fixed.
+    echo "KNOWN socat client: hung until timeout ($(stat -c %s "$tmp/socat-c.out") of 2000000 bytes back); see compat-tests/known_differences.txt"
 else
     result "socat client" fail "exit $rc, $(stat -c %s "$tmp/socat-c.out") of 2000000 bytes back; $(cmp "$tmp/socat-c.out" "$tmp/blob" 2>&1 | head -1); $(tail -3 "$tmp/socat-c.err")"
 fi
