@@ -11,13 +11,14 @@ RunParse parse(std::vector<std::string_view> args) { return parse_run_args(args)
 
 TEST(RunArgs, EachOptionSetsItsVariable) {
     RunParse p = parse({"--device", "tap:tap0", "--address", "10.77.0.2/24", "--gateway", "10.77.0.1",
-                        "--mac", "02:00:00:00:00:02", "--pcap", "x.pcap", "--log", "debug", "--", "curl"});
+                        "--mac", "02:00:00:00:00:02", "--pcap", "x.pcap", "--log", "debug", "--log-file", "u.log", "--busy-poll", "50", "--", "curl"});
     ASSERT_EQ(p.error, "");
     std::vector<std::pair<std::string_view, std::string>> got;
     for (const Setting& s : p.request.settings) got.emplace_back(s.variable, s.value);
     std::vector<std::pair<std::string_view, std::string>> want{
         {"USTACK_DEVICE", "tap:tap0"}, {"USTACK_ADDRESS", "10.77.0.2/24"}, {"USTACK_GATEWAY", "10.77.0.1"},
-        {"USTACK_MAC", "02:00:00:00:00:02"}, {"USTACK_PCAP", "x.pcap"}, {"USTACK_LOG", "debug"}};
+        {"USTACK_MAC", "02:00:00:00:00:02"}, {"USTACK_PCAP", "x.pcap"}, {"USTACK_LOG", "debug"},
+        {"USTACK_LOG_FILE", "u.log"}, {"USTACK_BUSY_POLL", "50"}};
     EXPECT_EQ(got, want);
     EXPECT_EQ(p.request.command, std::vector<std::string>{"curl"});
 }

@@ -94,18 +94,6 @@ int run_child(const std::vector<std::string>& command) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-std::string busy_poll_problem() {
-    const char* v = std::getenv("USTACK_BUSY_POLL");
-    if (v == nullptr) return {};
-    unsigned long us = 0;
-    std::string_view t = v;
-    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), us);
-    if (t.empty() || ec != std::errc{} || end != t.data() + t.size() || us > 1'000'000) {
-        return "USTACK_BUSY_POLL=\"" + std::string(t) + "\" is not microseconds from 0 to 1000000; set it like 50";
-    }
-    return {};
-}
-
 }  // namespace
 
 int run_command(std::span<const std::string_view> args) {
@@ -142,7 +130,12 @@ int run_command(std::span<const std::string_view> args) {
     if (embedded) setenv("USTACK_DEVICE", EmbeddedLab::kDevice, 1);
     if (embedded && unset_or_empty("USTACK_ADDRESS")) setenv("USTACK_ADDRESS", EmbeddedLab::kStackAddress, 1);
     std::vector<std::string> problems = check_configuration();
-    if (std::string p = busy_poll_problem(); !p.empty()) problems.push_back(p);
+    // The log file is named relative to where the launcher runs, not wherever CMD chdirs to
+    // before it execs something else.
+    if (const char* f = std::getenv("USTACK_LOG_FILE"); f != nullptr && *f != '\0' && *f != '/') {
+        std::error_code abs_ec;
+        if (auto abs = std::filesystem::absolute(f, abs_ec); !abs_ec) setenv("USTACK_LOG_FILE", abs.c_str(), 1);
+    }
     for (const std::string& p : problems) std::fprintf(stderr, "ustack: %s\n", p.c_str());
     if (!problems.empty()) return kExitUsage;
 

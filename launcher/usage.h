@@ -49,8 +49,9 @@ Options:
   --mac M         USTACK_MAC        the stack's MAC, e.g. 02:00:00:00:00:02 (optional)
   --pcap F        USTACK_PCAP       write every frame to pcap file F (optional)
   --log L         USTACK_LOG        error, warn, info or debug (default warn)
-  --busy-poll US  USTACK_BUSY_POLL  microseconds to spin before sleeping (0-1000000;
-                                    reserved: this version of the library ignores it)
+  --log-file F    USTACK_LOG_FILE   append log lines to file F instead of stderr
+  --busy-poll US  USTACK_BUSY_POLL  microseconds a blocked call drives the stack before it
+                                    sleeps (0-1000000; default 0, never spin)
   --config FILE   read VARIABLE=VALUE lines (USTACK_* variables, '#' comments) from FILE
   --no-arp-probe  skip the start-up ARP probe
   --library PATH  preload PATH; default $USTACK_LIBRARY, else ../lib/libustack.so from this

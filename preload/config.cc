@@ -68,6 +68,25 @@ ConfigResult parse_config(const EnvLookup& env) {
         }
     }
 
+    if (const char* v = env("USTACK_LOG_FILE"); v != nullptr) {
+        if (*v == '\0') {
+            r.errors.push_back("USTACK_LOG_FILE is set but empty; set it to a file path like /tmp/ustack.log, or unset it");
+        } else {
+            c.log_file = v;
+        }
+    }
+
+    if (const char* v = env("USTACK_BUSY_POLL"); v != nullptr) {
+        const std::string_view t(v);
+        uint32_t us = 0;
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), us);
+        if (t.empty() || ec != std::errc{} || end != t.data() + t.size() || us > kMaxBusyPollUs) {
+            r.errors.push_back(quoted("USTACK_BUSY_POLL", v) + " is not microseconds from 0 to 1000000; set it like 50");
+        } else {
+            c.busy_poll_us = us;
+        }
+    }
+
     const char* dev = env("USTACK_DEVICE");
     if (dev == nullptr) {
         r.errors.push_back("USTACK_DEVICE is not set; set it like tap:tap0, packet:eth1 or fd:3");

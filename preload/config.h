@@ -23,7 +23,12 @@ struct Config {
     std::optional<wire::MacAddr> mac;       // USTACK_MAC; nullopt: see choose_mac()
     std::string pcap;                       // USTACK_PCAP; empty: no recording
     LogLevel log_level = LogLevel::kWarn;   // USTACK_LOG
+    std::string log_file;                   // USTACK_LOG_FILE; empty: stderr
+    uint32_t busy_poll_us = 0;              // USTACK_BUSY_POLL; 0: blocking calls sleep at once
 };
+
+// Upper bound of USTACK_BUSY_POLL, one second: beyond that spinning is never what anyone wants.
+inline constexpr uint32_t kMaxBusyPollUs = 1'000'000;
 
 struct ConfigResult {
     Config config;

@@ -42,13 +42,42 @@ TEST(Config, EveryOptionalVariableIsRead) {
     env["USTACK_MAC"] = "02:AA:bb:00:00:01";
     env["USTACK_PCAP"] = "/tmp/x.pcap";
     env["USTACK_LOG"] = "debug";
+    env["USTACK_LOG_FILE"] = "/tmp/u.log";
+    env["USTACK_BUSY_POLL"] = "50";
     ConfigResult r = parse(env);
     ASSERT_TRUE(r.ok()) << r.errors[0];
+    EXPECT_EQ(r.config.log_file, "/tmp/u.log");
+    EXPECT_EQ(r.config.busy_poll_us, 50u);
     EXPECT_EQ(r.config.gateway, wire::Ipv4Addr::from_octets(10, 77, 0, 1));
     ASSERT_TRUE(r.config.mac);
     EXPECT_EQ(r.config.mac->octets, (std::array<uint8_t, 6>{0x02, 0xaa, 0xbb, 0, 0, 1}));
     EXPECT_EQ(r.config.pcap, "/tmp/x.pcap");
     EXPECT_EQ(r.config.log_level, LogLevel::kDebug);
+}
+
+TEST(Config, BusyPollIsOffUnlessSet) {
+    EXPECT_EQ(parse(minimal()).config.busy_poll_us, 0u);
+    Env env = minimal();
+    env["USTACK_BUSY_POLL"] = "1000000";
+    EXPECT_EQ(parse(env).config.busy_poll_us, 1'000'000u);
+}
+
+TEST(Config, BusyPollOutsideZeroToOneSecondIsNamed) {
+    for (const char* v : {"", "5x", "-1", "1000001"}) {
+        Env env = minimal();
+        env["USTACK_BUSY_POLL"] = v;
+        ConfigResult r = parse(env);
+        ASSERT_EQ(r.errors.size(), 1u) << v;
+        EXPECT_EQ(r.errors[0], "USTACK_BUSY_POLL=\"" + std::string(v) + "\" is not microseconds from 0 to 1000000; set it like 50");
+    }
+}
+
+TEST(Config, EmptyLogFileIsNamed) {
+    Env env = minimal();
+    env["USTACK_LOG_FILE"] = "";
+    ConfigResult r = parse(env);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_NE(r.errors[0].find("USTACK_LOG_FILE is set but empty"), std::string::npos);
 }
 
 TEST(Config, PacketAndFdDevicesAreAccepted) {

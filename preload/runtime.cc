@@ -86,6 +86,10 @@ Waiter::~Waiter() {
 void Runtime::on_load() {
     real::resolve_all();
     if (auto level = parse_log_level(getenv("USTACK_LOG"))) set_log_level(*level);
+    // Opened here, before anything can log, so that every line of the run goes to the file.
+    if (const char* path = getenv("USTACK_LOG_FILE"); path != nullptr && *path != '\0' && !set_log_file(path)) {
+        USTACK_LOG_ERROR("cannot open USTACK_LOG_FILE=\"%s\" (%s); logging to stderr", path, strerrordesc_np(errno));
+    }
     if (getenv("USTACK_DEVICE") == nullptr) {
         Mode expected = Mode::kUnset;
         mode_.compare_exchange_strong(expected, Mode::kInert);
@@ -107,6 +111,11 @@ void Runtime::drain_at_exit() {
 #define USTACK_LOG_COUNTER(name, help) \
         if (c.name != 0) USTACK_LOG_INFO("counter %s %llu", #name, static_cast<unsigned long long>(c.name));
         USTACK_COUNTERS(USTACK_LOG_COUNTER)
+        const RuntimeCounters& rc = counters_;
+#define USTACK_LOG_RUNTIME_COUNTER(name, help) \
+        if (rc.name != 0) USTACK_LOG_INFO("counter %s %llu", #name, static_cast<unsigned long long>(rc.name));
+        USTACK_RUNTIME_COUNTERS(USTACK_LOG_RUNTIME_COUNTER)
+#undef USTACK_LOG_RUNTIME_COUNTER
 #undef USTACK_LOG_COUNTER
     }
 }
@@ -174,6 +183,9 @@ bool Runtime::bring_up() {
                          FdTable::capacity_for(rl.rlim_cur, rl.rlim_max));
         return false;
     }
+    // The log file's fd is ours: a program's close() or dup2() onto it must not take it away.
+    if (log_fd() != 2 && fds_.fits(log_fd())) fds_.exchange(log_fd(), kInternalFd);
+    busy_poll_us_ = cfg.busy_poll_us;
 
     netdev::OpenResult opened = netdev::open_device(cfg.device);
     if (!opened.device) {
@@ -331,7 +343,8 @@ void Runtime::on_fork_child() {
         fds_.for_each([&](int fd, SocketFile* f) {
             if (f == kInternalFd) {
                 fds_.exchange(fd, nullptr);
-                if (fd != device_->wait_fd()) real::close(fd);
+                // The log file stays open: the child logs too.
+                if (fd != device_->wait_fd() && fd != log_fd()) real::close(fd);
             }
         });
         // The device fd is closed too: the child's copy only keeps the parent's device busy.
@@ -404,6 +417,10 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
     ThreadState& t = thread_state();
     const uint32_t handlers_before = t.handlers_run;
     t.last_restart = false;
+    // Not for a poll that only looks (timeout 0): spinning is for calls that would sleep.
+    const bool busy_poll = rt_.busy_poll_us_ > 0 && !(deadline && *deadline <= now_);
+    uint64_t spins = 0;
+    bool slept = false;
     release();
     int r;
     int saved = 0;
@@ -413,19 +430,28 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
         r = -1;
         saved = EINTR;
     } else {
-        timespec ts{};
-        const timespec* tsp = nullptr;
-        if (deadline) {
-            Instant left = *deadline - monotonic_now();
-            if (left.count() < 0) left = Instant(0);
-            ts.tv_sec = left.count() / 1'000'000'000;
-            ts.tv_nsec = left.count() % 1'000'000'000;
-            tsp = &ts;
+        r = 0;
+        if (busy_poll) r = spin(fds, n, deadline, sigmask, handlers_before, &saved, &spins);
+        if (r == 0) {
+            timespec ts{};
+            const timespec* tsp = nullptr;
+            if (deadline) {
+                Instant left = *deadline - monotonic_now();
+                if (left.count() < 0) left = Instant(0);
+                ts.tv_sec = left.count() / 1'000'000'000;
+                ts.tv_nsec = left.count() % 1'000'000'000;
+                tsp = &ts;
+            }
+            slept = true;
+            r = real::ppoll(fds, n + 1, tsp, sigmask);
+            saved = errno;
         }
-        r = real::ppoll(fds, n + 1, tsp, sigmask);
-        saved = errno;
     }
     acquire();
+    if (busy_poll && (slept || spins > 0)) {
+        rt_.counters_.busy_poll_spins += spins;
+        ++(slept ? rt_.counters_.busy_poll_sleeps : rt_.counters_.busy_poll_wakeups);
+    }
 
     if (w.prev) w.prev->next = w.next; else rt_.waiters_ = w.next;
     if (w.next) w.next->prev = w.prev;

@@ -14,7 +14,8 @@
 // * Blocking calls: a thread whose operation would block registers its thread-local waiter
 //   eventfd (an intrusive list under the lock), unlocks, sleeps in poll() on that eventfd
 //   (plus the kernel fds, for poll/select) with the SO_RCVTIMEO/SO_SNDTIMEO or poll timeout,
-//   relocks, unregisters, drains the eventfd and looks again.
+//   relocks, unregisters, drains the eventfd and looks again. With USTACK_BUSY_POLL it first
+//   drives the stack itself for up to that many microseconds (busy_poll.cc).
 // * Wakeups: StackLock remembers stack.generation() at acquisition. On release, if the
 //   generation moved, it writes to every registered waiter's eventfd; if next_deadline()
 //   became earlier than the timerfd's, it rearms the timerfd. Waiters register under the lock
@@ -40,6 +41,7 @@
 
 #include "netdev/device.h"
 #include "preload/fd_table.h"
+#include "preload/runtime_counters.h"
 #include "preload/socket_file.h"
 #include "stack/stack.h"
 
@@ -110,6 +112,9 @@ public:
 
     void on_fork_child();
 
+    // Under the lock.
+    const RuntimeCounters& counters() const { return counters_; }
+
 private:
     friend class StackLock;
     friend struct Waiter;
@@ -131,6 +136,8 @@ private:
     int control_fd_ = -1;                      // eventfd: wakes the service thread
     Instant armed_{Instant::max()};            // what timer_fd_ is armed for; max: disarmed
     Waiter* waiters_ = nullptr;                // threads blocked on stack readiness
+    uint32_t busy_poll_us_ = 0;                // USTACK_BUSY_POLL; set once before kActive
+    RuntimeCounters counters_;
 };
 
 // The only way to use the stack. Holding one means holding the stack lock.
@@ -163,6 +170,8 @@ private:
     StackLock(Runtime& rt, Role role);
     void acquire();
     void release();
+    int spin(pollfd* fds, nfds_t n, std::optional<Instant> deadline, const sigset_t* sigmask,
+             uint32_t handlers_before, int* err, uint64_t* spins);  // busy_poll.cc
 
     Runtime& rt_;
     Role role_ = Role::kCaller;

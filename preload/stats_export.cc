@@ -25,6 +25,11 @@
 namespace ustack::preload::stats_export {
 namespace {
 
+#define USTACK_COUNT_ONE(name, help) +1
+static_assert(0 USTACK_COUNTERS(USTACK_COUNT_ONE) USTACK_RUNTIME_COUNTERS(USTACK_COUNT_ONE) <= stats::kMaxCounters,
+              "the stats page has room for kMaxCounters counters");
+#undef USTACK_COUNT_ONE
+
 // Raw system calls: open/close are interposed, and these fds are never the program's.
 int raw_open(const char* path, int flags, mode_t mode) { return static_cast<int>(syscall(SYS_openat, AT_FDCWD, path, flags, mode)); }
 void raw_close(int fd) { syscall(SYS_close, fd); }
@@ -99,6 +104,7 @@ bool create_page() {
     copy_str(p->counter_help[i], stats::kCounterHelpLen, help);                           \
     ++i;
     USTACK_COUNTERS(USTACK_NAME_COUNTER)
+    USTACK_RUNTIME_COUNTERS(USTACK_NAME_COUNTER)
 #undef USTACK_NAME_COUNTER
     p->counter_count = i;
     g_page = p;
@@ -128,6 +134,10 @@ void publish(Stack& stack) {
 #define USTACK_COPY_COUNTER(name, help) s.counters[i++] = c.name;
     USTACK_COUNTERS(USTACK_COPY_COUNTER)
 #undef USTACK_COPY_COUNTER
+    const preload::RuntimeCounters& rc = preload::Runtime::instance().counters();
+#define USTACK_COPY_RUNTIME_COUNTER(name, help) s.counters[i++] = rc.name;
+    USTACK_RUNTIME_COUNTERS(USTACK_COPY_RUNTIME_COUNTER)
+#undef USTACK_COPY_RUNTIME_COUNTER
     netdev::Device& dev = stack.device();
     const netdev::DeviceCounters dc = dev.counters();
     copy_str(s.device.name, sizeof s.device.name, dev.name().c_str());

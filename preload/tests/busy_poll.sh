@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# busy_poll.sh LAUNCHER IO_CASES: "blocking calls under `ustack run --busy-poll` return the
+# same data as on the kernel, and really spin; without the option they never spin".
+# io_cases (blocking connect, recv with MSG_PEEK/MSG_WAITALL, ...) runs against socat echo
+# servers on the peer: once on the kernel, once under --busy-poll 1000000 and once without;
+# stdout must match the kernel's each time. The runtime's counters, printed at exit with
+# USTACK_LOG=info, show whether the spin path was taken (busy_poll_spins) and whether a wait
+# ended while spinning (busy_poll_wakeups): a blocking connect always waits for the SYN-ACK,
+# so a run under --busy-poll must count spins, and a run without it must count none.
+# Exit 77 (skipped) without root or socat.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/../../scripts/lab.sh"
+
+launcher=$1
+program=$2
+port=7000
+
+if [[ $EUID -ne 0 ]] || ! command -v socat >/dev/null; then
+    echo "busy_poll: needs root and socat; skipped"
+    exit 77
+fi
+lab="bp$$"
+tmp=$(mktemp -d)
+echo_pid=
+udp_pid=
+cleanup() {
+    local p
+    for p in $echo_pid $udp_pid; do
+        kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+    done
+    lab_down "$lab" >/dev/null 2>&1
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+lab_up "$lab" || { echo "busy_poll: cannot build lab $lab"; exit 77; }
+
+ip netns exec "$lab-peer" socat TCP-LISTEN:$port,fork,reuseaddr PIPE >/dev/null 2>&1 &
+echo_pid=$!
+ip netns exec "$lab-peer" socat UDP-RECVFROM:$((port + 1)),fork PIPE >/dev/null 2>&1 &
+udp_pid=$!
+for _ in $(seq 50); do
+    lab_peer "$lab" bash -c "exec 3<>/dev/tcp/10.77.0.1/$port" 2>/dev/null && break
+    sleep 0.1
+done
+
+status=0
+fail() { echo "busy_poll: FAIL $*"; status=1; }
+# io_cases's output without the order of the three echoed UDP datagrams: socat's UDP echo
+# forks a child per datagram, so their order is the scheduler's, on the kernel as under the stack.
+stable() { sed 's/^\(received [0-9]*:\).*/\1 (order not compared)/' "$1"; }
+
+lab_peer "$lab" timeout 120 "$program" 10.77.0.1 $port >"$tmp/kernel.out" 2>&1 || fail "io_cases failed on the kernel"
+
+# run NAME [LAUNCHER OPTIONS...]: io_cases under the stack; stdout to NAME.out, stderr to NAME.err.
+run() {
+    local name=$1
+    shift
+    lab_host "$lab" timeout 120 "$launcher" run --device tap:tap0 --address 10.77.0.2/24 --log info "$@" -- \
+        "$program" 10.77.0.1 $port >"$tmp/$name.out" 2>"$tmp/$name.err" || fail "$name: io_cases exited $?"
+    diff -u --label kernel --label "$name" <(stable "$tmp/kernel.out") <(stable "$tmp/$name.out") || fail "$name: output differs from the kernel's"
+}
+counter() { sed -n "s/^ustack: counter $2 \([0-9]*\)$/\1/p" "$tmp/$1.err"; }
+
+run spin --busy-poll 1000000
+spins=$(counter spin busy_poll_spins)
+wakeups=$(counter spin busy_poll_wakeups)
+echo "busy_poll: --busy-poll 1000000: busy_poll_spins=${spins:-0} busy_poll_wakeups=${wakeups:-0} busy_poll_sleeps=$(counter spin busy_poll_sleeps)"
+[[ ${spins:-0} -gt 0 ]] || { fail "--busy-poll 1000000 never spun"; cat "$tmp/spin.err"; }
+[[ ${wakeups:-0} -gt 0 ]] || fail "--busy-poll 1000000: no wait ended while spinning"
+
+run idle
+grep -q '^ustack: counter link_rx_frames' "$tmp/idle.err" || fail "no counters at exit under USTACK_LOG=info (the test cannot see spins)"
+if grep -q '^ustack: counter busy_poll_' "$tmp/idle.err"; then
+    fail "without --busy-poll the runtime spun:"
+    grep '^ustack: counter busy_poll_' "$tmp/idle.err"
+fi
+
+[[ $status -eq 0 ]] && echo "busy_poll: output matches the kernel's with and without busy polling; spins only when asked"
+exit $status
