@@ -13,6 +13,7 @@
 #include "stack/core/timer_queue.h"
 #include "stack/link/arp_cache.h"
 #include "stack/stack.h"
+#include "stack/tcp/syncookie.h"
 #include "stack/tcp/tcb.h"
 #include "stack/udp/udp_socket.h"
 #include "stack/wire/ipv4.h"
@@ -73,6 +74,7 @@ struct Stack::Impl : heap::HeapObject {
     Rng rng;
     size_t mtu;                  // IP MTU of the device
     uint64_t isn_secret;
+    std::optional<tcp::syncookie::Key> syncookie_key;  // drawn from rng at the first cookie
     uint16_t ip_ident = 0;
 
     PacketPool pool;
@@ -158,7 +160,14 @@ struct Stack::Impl : heap::HeapObject {
     wire::SeqNum tcp_isn(const FourTuple& ft) const;
     uint16_t tcp_window_to_advertise(tcp::Tcb& t);
     tcp::Tcb* tcp_lookup(const FourTuple& ft) const;
-    void tcp_listen_input(SocketEntry& listener, const wire::Ipv4View& ip, const wire::TcpView& seg);
+    // A segment for a listener. Returns the connection a valid SYN cookie ACK just created (the
+    // caller goes on to process the segment in it), otherwise nullptr.
+    tcp::Tcb* tcp_listen_input(SocketEntry& listener, const wire::Ipv4View& ip, const wire::TcpView& seg);
+    tcp::Tcb& tcp_new_child(SocketEntry& listener, const wire::Ipv4View& ip, const wire::TcpView& seg);
+    const tcp::syncookie::Key& tcp_syncookie_key();
+    void tcp_send_cookie_synack(SocketEntry& listener, const wire::Ipv4View& ip, const wire::TcpView& seg,
+                                const wire::TcpOptions& syn);
+    tcp::Tcb* tcp_cookie_ack(SocketEntry& listener, const wire::Ipv4View& ip, const wire::TcpView& seg);
 };
 
 }  // namespace ustack

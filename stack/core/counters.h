@@ -52,7 +52,10 @@ namespace ustack {
     X(tcp_active_opens, "TCP connections opened by connect")                                      \
     X(tcp_passive_opens, "TCP connections opened by a listener")                                  \
     X(tcp_established_resets, "TCP connections reset while established")                          \
-    X(tcp_listen_overflows, "SYNs dropped: accept queue full")                                    \
+    X(tcp_listen_overflows, "SYNs and final ACKs dropped: accept queue full")                    \
+    X(tcp_syncookies_sent, "TCP SYN cookies sent: SYN queue full (Linux SyncookiesSent)")        \
+    X(tcp_syncookies_recv, "TCP SYN cookies accepted in a final ACK (Linux SyncookiesRecv)")     \
+    X(tcp_syncookies_failed, "TCP ACKs to a listener with an invalid SYN cookie (answered with RST)") \
     X(tcp_timeouts, "TCP connections given up after too many retransmissions")                   \
     X(tcp_fast_retransmits, "TCP fast retransmits (entering loss recovery without a timeout)")    \
     X(tcp_sack_recoveries, "TCP loss recoveries driven by the SACK scoreboard")                   \

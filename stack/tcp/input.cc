@@ -65,13 +65,13 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
     if (t == nullptr) {
         auto l = tcp_listeners.find(seg->dst_port());
         SocketEntry* listener = l == tcp_listeners.end() ? nullptr : find(l->second);
-        if (listener != nullptr && (listener->local.addr.is_unspecified() || listener->local.addr == ip.dst())) {
-            tcp_listen_input(*listener, ip, *seg);
+        if (listener == nullptr || !(listener->local.addr.is_unspecified() || listener->local.addr == ip.dst())) {
+            ++counters.tcp_rx_no_socket;
+            tcp_send_reset_for(ip, *seg);
             return;
         }
-        ++counters.tcp_rx_no_socket;
-        tcp_send_reset_for(ip, *seg);
-        return;
+        t = tcp_listen_input(*listener, ip, *seg);
+        if (t == nullptr) return;  // unless a SYN cookie ACK made a connection to take the segment
     }
     Tcb& c = *t;
     c.last_rx = now;  // keepalive measures silence from the peer
@@ -192,6 +192,13 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
     if (c.state == State::kSynReceived) {
         if (!(c.snd_una < ack && ack <= c.snd_max)) {
             tcp_send_reset_for(ip, *seg);
+            return;
+        }
+        if (SocketEntry* parent = c.parent != 0 ? find(c.parent) : nullptr;
+            parent != nullptr && parent->tcp && parent->tcp->listener && parent->tcp->listener->accept_queue_full()) {
+            // Linux (tcp_abort_on_overflow = 0): no room to queue it, so drop the ACK and stay
+            // in SYN-RECEIVED; the SYN-ACK timer and the peer's next segment try again.
+            ++counters.tcp_listen_overflows;
             return;
         }
         c.snd_una = c.iss + 1;

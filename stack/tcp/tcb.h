@@ -38,6 +38,12 @@ struct Listener {
     int backlog = 0;
     int syn_received = 0;                           // children still in SYN-RECEIVED
     std::deque<int, heap::Allocator<int>> accept_queue;  // established children, oldest first
+    Instant last_cookie{0};                         // when the SYN queue last overflowed into cookies
+
+    // As Linux: the SYN queue holds `backlog` requests before cookies take over; the accept
+    // queue is full only past `backlog` (so listen(fd, n) completes n + 1 connections).
+    bool syn_queue_full() const { return syn_received >= backlog; }
+    bool accept_queue_full() const { return static_cast<int>(accept_queue.size()) > backlog; }
 };
 
 struct Tcb : heap::HeapObject {

@@ -237,12 +237,12 @@ ScriptedPeer ScriptedPeer::active(const PeerOptions& o) {
 
 // ---- the application ---------------------------------------------------------------------------
 
-int ScriptedPeer::app_listen(uint16_t port) {
+int ScriptedPeer::app_listen(uint16_t port, int backlog) {
     State& s = *s_;
     const int l = s.stack->socket(SocketKind::kTcp);
     apply_options(*s.stack, l, s.opts);
     EXPECT_EQ(s.stack->bind(l, {Ipv4Addr::any(), port}), 0);
-    EXPECT_EQ(s.stack->listen(l, 16), 0);
+    EXPECT_EQ(s.stack->listen(l, backlog), 0);
     s.stack_port = port;
     s.peer_port = kPeerPort;
     s.sock = l;
@@ -502,6 +502,11 @@ void ScriptedPeer::new_incarnation(uint32_t new_peer_iss) {
     s_->peer_nxt = s_->peer_iss;
     s_->app_sent = 0;
     s_->app_read = 0;
+}
+
+void ScriptedPeer::new_peer_port(uint16_t port, uint32_t new_peer_iss) {
+    new_incarnation(new_peer_iss);
+    s_->peer_port = port;
 }
 
 std::string ScriptedPeer::trace() const { return s_->trace_text(); }

@@ -126,7 +126,7 @@ public:
     ~ScriptedPeer();
 
     // ---- the stack's application ----------------------------------------------------------
-    int app_listen(uint16_t port = kListenPort);       // the listening socket id
+    int app_listen(uint16_t port = kListenPort, int backlog = 16);  // the listening socket id
     int app_accept();                                    // adopts the accepted socket; its id or -errno
     int app_connect(uint16_t peer_port = kListenPort);  // -EINPROGRESS expected
     size_t app_send(size_t n);                           // bytes the stack accepted
@@ -167,6 +167,9 @@ public:
     uint32_t peer_tsval() const;                         // what the peer stamps now
     // The stack's next SYN defines its ISN again; the peer starts over from new_peer_iss.
     void new_incarnation(uint32_t new_peer_iss);
+    // The peer opens another connection to the listener, from another port: as new_incarnation,
+    // and later segments go from that port. Taking the stack's segments does not look at ports.
+    void new_peer_port(uint16_t port, uint32_t new_peer_iss);
     std::string trace() const;
 
     struct State;
