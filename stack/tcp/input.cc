@@ -150,10 +150,19 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         tcp_output(c);
         return;
     }
+    // Simultaneous open (RFC 9293 3.5 figure 8, line 6): in SYN-RECEIVED the peer's SYN-ACK
+    // repeats its SYN (seq = IRS) and acknowledges ours; it completes the open like an ACK.
+    // Its SYN lies just left of the window, so it passes before the checks below (as Linux's
+    // tcp_validate_incoming lets it through).
+    const bool crossed_syn_ack = c.state == State::kSynReceived && c.parent == 0 && flags.syn() && flags.ack() &&
+                                 !flags.rst() && seq == c.irs && seg_len == 1 && seg->ack() == c.snd_max;
     // First: sequence number acceptability.
-    if (!acceptable(c, seq, seg_len)) {
+    if (!crossed_syn_ack && !acceptable(c, seq, seg_len)) {
         ++counters.tcp_rx_out_of_window;
         if (!flags.rst()) {
+            // RFC 9293 3.10.7.4 (TIME-WAIT): a retransmitted FIN restarts the 2 MSL timeout;
+            // like Linux, so does any segment with ACK (a SYN without one may be a new connection).
+            if (c.state == State::kTimeWait && flags.ack()) tcp_enter_time_wait(c);
             c.ack_pending = true;  // RFC 9293 3.10.7.4: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
             tcp_output(c);
         }
@@ -178,7 +187,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         return;
     }
     // Fourth: SYN in a synchronized state gets a challenge ACK (RFC 5961 4.2).
-    if (flags.syn()) {
+    if (flags.syn() && !crossed_syn_ack) {
         if (c.state == State::kSynReceived && seq == c.irs) {  // a retransmitted SYN: resend SYN-ACK
             tcp_send_syn(c);
             return;
@@ -368,7 +377,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
             }
             if (c.quickack && (c.rcv_nxt - c.irs) > 16 * 1460) c.quickack = false;
         } else {
-            c.last_ooo_seq = seq;  // reported first in our SACK blocks (RFC 2018 4)
+            tcp::note_out_of_order(c, seq);  // reported first in our SACK blocks (RFC 2018 4)
             c.ack_pending = true;  // out of order: a duplicate ACK at once (RFC 5681 4.2)
         }
     }

@@ -1,8 +1,10 @@
 // TCP output: what to send now (RFC 9293 3.8.6 flow control, RFC 896 Nagle, RFC 5681
 // congestion window) and how a segment is built.
 #include <algorithm>
+#include <bitset>
 
 #include "stack/stack_impl.h"
+#include "stack/tcp/receive.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/tcp.h"
 
@@ -25,7 +27,7 @@ uint16_t Stack::Impl::tcp_window_to_advertise(Tcb& t) {
     SeqNum right = t.rcv_nxt + free_space;
     // RFC 9293 3.8.6.2.2 receiver SWS avoidance: move the right edge only by a useful amount.
     const uint32_t threshold = std::min<uint32_t>(capacity / 2, t.snd_mss);
-    if (right > t.rcv_adv && static_cast<uint32_t>(right - t.rcv_adv) < threshold && t.rcv_adv > t.rcv_nxt) {
+    if (right > t.rcv_adv && static_cast<uint32_t>(right - t.rcv_adv) < threshold && t.rcv_adv >= t.rcv_nxt) {
         right = t.rcv_adv;
     }
     // RFC 9293 3.8.6: never shrink the window we offered.
@@ -50,22 +52,18 @@ uint32_t Stack::Impl::tcp_ts_now(const Tcb& t) const {
 namespace {
 
 // The SACK blocks to report (RFC 2018 4): the block holding the latest out-of-order arrival
-// first, then the others in order, as many as fit.
+// first, then the most recently reported ones, then any others in sequence order, as many as fit.
 uint8_t fill_sack_blocks(const Tcb& t, wire::TcpOptions& o, size_t max_blocks) {
     const auto& ranges = t.reassembly.ranges();
+    std::bitset<tcp::Assembler::kMaxRanges> reported;
     uint8_t n = 0;
-    const uint32_t latest = static_cast<uint32_t>(t.last_ooo_seq - t.rcv_nxt);
-    size_t first = ranges.size();
-    for (size_t i = 0; i < ranges.size(); ++i) {
-        if (ranges[i].start <= latest && latest < ranges[i].end) first = i;
-    }
     auto push = [&](size_t i) {
-        if (n < max_blocks) o.sack_blocks[n++] = {t.rcv_nxt + ranges[i].start, t.rcv_nxt + ranges[i].end};
+        if (n >= max_blocks || i >= ranges.size() || reported[i]) return;
+        reported[i] = true;
+        o.sack_blocks[n++] = {t.rcv_nxt + ranges[i].start, t.rcv_nxt + ranges[i].end};
     };
-    if (first < ranges.size()) push(first);
-    for (size_t i = 0; i < ranges.size(); ++i) {
-        if (i != first) push(i);
-    }
+    for (uint8_t i = 0; i < t.sack_recent_count; ++i) push(tcp::reassembly_range_of(t, t.sack_recent[i]));
+    for (size_t i = 0; i < ranges.size(); ++i) push(i);
     return n;
 }
 

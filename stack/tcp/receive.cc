@@ -34,4 +34,30 @@ Delivery receive_data(Tcb& t, SeqNum seq, std::span<const std::byte> payload) {
     return d;
 }
 
+size_t reassembly_range_of(const Tcb& t, SeqNum seq) {
+    const auto& ranges = t.reassembly.ranges();
+    if (seq < t.rcv_nxt) return ranges.size();
+    const uint32_t offset = static_cast<uint32_t>(seq - t.rcv_nxt);
+    for (size_t i = 0; i < ranges.size(); ++i) {
+        if (ranges[i].start <= offset && offset < ranges[i].end) return i;
+    }
+    return ranges.size();
+}
+
+void note_out_of_order(Tcb& t, SeqNum seq) {
+    const size_t none = t.reassembly.ranges().size();
+    const size_t latest = reassembly_range_of(t, seq);
+    if (latest == none) return;  // nothing was recorded
+    std::array<SeqNum, 4> kept{};
+    uint8_t n = 0;
+    kept[n++] = seq;
+    // An older entry whose range the new data joined (or that was delivered) is dropped.
+    for (uint8_t i = 0; i < t.sack_recent_count && n < kept.size(); ++i) {
+        const size_t r = reassembly_range_of(t, t.sack_recent[i]);
+        if (r != none && r != latest) kept[n++] = t.sack_recent[i];
+    }
+    t.sack_recent = kept;
+    t.sack_recent_count = n;
+}
+
 }  // namespace ustack::tcp

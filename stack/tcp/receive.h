@@ -17,4 +17,12 @@ struct Delivery {
 // seq may lie before rcv_nxt: bytes already received are skipped (RFC 9293 3.10.7.4, seventh).
 Delivery receive_data(Tcb& t, SeqNum seq, std::span<const std::byte> payload);
 
+// The reassembly range holding seq, as an index into t.reassembly.ranges(); ranges().size()
+// when none does.
+size_t reassembly_range_of(const Tcb& t, SeqNum seq);
+
+// Out-of-order data starting at seq was just placed: its block becomes the first we report,
+// the others follow most recently reported first (RFC 2018 4, as Linux orders them).
+void note_out_of_order(Tcb& t, SeqNum seq);
+
 }  // namespace ustack::tcp

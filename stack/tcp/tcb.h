@@ -2,6 +2,7 @@
 // named as the RFC names it. Behaviour lives in input.cc, output.cc, timers.cc, listen.cc.
 #pragma once
 
+#include <array>
 #include <deque>
 #include <memory>
 
@@ -126,7 +127,10 @@ struct Tcb : heap::HeapObject {
 
     // SACK (RFC 2018): the blocks we report as a receiver, the scoreboard as a sender.
     bool sack_ok = false;
-    SeqNum last_ooo_seq;         // start of the latest out-of-order arrival: the first block
+    // Where recent out-of-order arrivals began, most recent first, at most one per reassembly
+    // range: the order in which we report SACK blocks (RFC 2018 4).
+    std::array<SeqNum, 4> sack_recent{};
+    uint8_t sack_recent_count = 0;
     Scoreboard scoreboard;
     SeqNum high_rxt;             // RFC 6675 HighRxt
     Instant hole_rxt_at{0};      // when the hole at snd_una was last retransmitted (RACK, below)

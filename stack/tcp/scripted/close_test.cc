@@ -48,10 +48,6 @@ TEST(TcpTimeWait, PassiveCloserDoesNotEnterTimeWait) {
 TEST(TcpTimeWait, RetransmittedFinIsAckedAndRestartsTheTimer) {
     // RFC 9293 3.10.7.4 (TIME-WAIT): "The only thing that can arrive in this state is a
     // retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL timeout."
-    USTACK_KNOWN_BUG("a retransmitted FIN in TIME-WAIT (seq = RCV.NXT - 1) fails the acceptability test "
-                     "first, so it is ACKed by the out-of-window path and the 2 MSL timer is not restarted; "
-                     "the connection disappears 60 s after the first FIN, not after the retransmission (Linux "
-                     "tcp_timewait_state_process re-arms TCP_TIMEWAIT_LEN for any non-RST segment with ACK)");
     auto c = ScriptedPeer::active();
     close_into_time_wait(c);
     c.advance(seconds(30));

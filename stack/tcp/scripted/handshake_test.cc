@@ -121,10 +121,6 @@ TEST(TcpMss, PeerWithoutMssOptionGets536Bytes) {
 }
 
 TEST(TcpSimultaneousOpen, CrossingSynsBothReachEstablished) {
-    USTACK_KNOWN_BUG("the peer's SYN-ACK (seq = IRS, ack = ISS+1) arriving in SYN-RECEIVED fails the "
-                    "acceptability test and is answered with a bare ACK; the stack stays in SYN-RECEIVED "
-                    "(send() gives EAGAIN) until its SYN-ACK times out. Figure 8 line 6 and Linux "
-                    "(tcp_validate_incoming 'goto pass' for this case) reach ESTABLISHED here.");
     // RFC 9293 3.5 figure 8: each side's SYN reaches the other in SYN-SENT; each answers with
     // SYN-ACK from SYN-RECEIVED; each SYN-ACK then completes the other's open.
     auto c = ScriptedPeer::bare();

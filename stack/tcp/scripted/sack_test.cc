@@ -67,9 +67,6 @@ TEST(TcpSackBlocks, LaterBlocksRepeatTheMostRecentlyReportedFirst) {
     // RFC 2018 4: after the first block, the SACK option SHOULD repeat the most recently
     // reported blocks, so a block survives lost ACKs for as long as possible (Linux keeps its
     // blocks in most-recent-first order).
-    USTACK_KNOWN_BUG("(SHOULD) blocks after the first are sent in sequence order, not most recent first; "
-                    "with 1001, 3001, 5001 arriving in that order the ACK carries 5001:6001 1001:2001 3001:4001 "
-                    "where RFC 2018 4 (and Linux) give 5001:6001 3001:4001 1001:2001");
     auto c = ScriptedPeer::passive();
     c.inject({.seq = 1001, .ack = 1, .payload_len = 1000});
     c.inject({.seq = 3001, .ack = 1, .payload_len = 1000});
