@@ -236,6 +236,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         return;
     }
     const uint32_t wnd = peer_window(c, *seg);
+    if (ack >= c.snd_una) c.probes_out = 0;  // the peer is alive: keep probing a zero window (RFC 1122 4.2.2.17)
     if (ack > c.snd_una) {
         uint32_t acked = static_cast<uint32_t>(ack - c.snd_una);
         uint32_t data_acked = acked;
@@ -276,8 +277,10 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         else c.rto_deadline = Instant{0};
         tcp_arm_loss_probe(c);  // the ACK clock is running: push the probe back
         wake();
-    } else if (ack == c.snd_una && seg->payload().empty() && wnd == c.snd_wnd && c.flight_size() > 0) {
-        ++c.dupacks;  // RFC 5681 2: a duplicate ACK
+    } else if (ack == c.snd_una && seg->payload().empty() && wnd == c.snd_wnd && wnd != 0 && c.flight_size() > 0) {
+        // RFC 5681 2: a duplicate ACK. Not with a zero window: that is a full receiver answering
+        // (a probe, say), not a sign of loss; Linux does not count it either.
+        ++c.dupacks;
     }
     if (c.sack_ok) {
         c.scoreboard.advance(c.snd_una);

@@ -34,6 +34,8 @@ inline constexpr int kMaxSynRetries = 6;        // Linux tcp_syn_retries
 inline constexpr int kMaxRetries = 15;          // Linux tcp_retries2
 inline constexpr Duration kTimeWaitDuration = std::chrono::seconds(60);  // Linux TCP_TIMEWAIT_LEN
 inline constexpr Duration kDelayedAckTimeout = std::chrono::milliseconds(40);  // Linux TCP_DELACK_MIN
+// RFC 8985 7.2 WCDelAckT: how long a peer may hold an ACK (Linux TCP_DELACK_MAX, 200 ms).
+inline constexpr Duration kWorstCaseDelayedAck = std::chrono::milliseconds(200);
 
 struct Listener {
     int backlog = 0;
@@ -93,7 +95,9 @@ struct Tcb : heap::HeapObject {
     bool rtt_timing = false;     // Karn: one segment timed at a time, never a retransmitted one
     SeqNum rtt_seq;
     Instant rtt_start{0};
-    int backoff = 0;             // consecutive timeouts
+    int backoff = 0;             // consecutive timeouts (and zero-window probes: the interval doubles)
+    int probes_out = 0;          // zero-window probes since the peer last ACKed anything (Linux
+                                 // icsk_probes_out): the give-up count while the window is zero
     std::unique_ptr<CongestionControl> cc;
     int dupacks = 0;
     bool in_recovery = false;    // fast recovery (RFC 6582)

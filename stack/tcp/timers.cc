@@ -100,7 +100,7 @@ void Stack::Impl::tcp_arm_loss_probe(Tcb& t) {
         return;
     }
     Duration pto = 2 * t.rtt.srtt();
-    if (t.flight_size() <= t.snd_mss) pto += tcp::kDelayedAckTimeout;
+    if (t.flight_size() <= t.snd_mss) pto += tcp::kWorstCaseDelayedAck;  // the peer's delayed ACK, not ours
     pto = std::max<Duration>(pto, std::chrono::milliseconds(2));
     pto = std::min(pto, t.rtt.rto());
     tcp_arm(t, TimerKind::kLossProbe, now + pto);
@@ -151,14 +151,22 @@ void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
             break;
     }
     const SeqNum data_end = t.send_seq + static_cast<uint32_t>(t.send_queue.size());
-    const bool probing = t.synchronized() && t.flight_size() == 0 && t.snd_wnd == 0 && t.snd_nxt < data_end;
-    if (t.flight_size() == 0 && !probing) return;
+    const uint32_t flight = t.flight_size();
+    // With a zero window this is the persist timer (RFC 9293 3.8.6.1). Its probe is one byte of
+    // data, so the answer says whether the window opened: a new byte, or the earlier probe's again.
+    const bool zero_window = t.synchronized() && t.snd_wnd == 0;
+    const bool probing = zero_window && ((flight == 0 && t.snd_nxt < data_end) || (flight == 1 && t.snd_una < data_end));
+    if (flight == 0 && !probing) return;
     const int limit = t.synchronized() ? tcp::kMaxRetries : tcp::kMaxSynRetries;
     // RFC 5482 / Linux TCP_USER_TIMEOUT: give up once the oldest unacknowledged data has waited
     // this long, whatever the retry count says.
     const Duration user_timeout = std::chrono::milliseconds(tcp_options(t).user_timeout_ms);
     const bool user_timed_out = user_timeout.count() != 0 && now - t.retrans_start >= user_timeout;
-    if (++t.backoff > limit || user_timed_out) {
+    // RFC 1122 4.2.2.17: while the window is zero, give up only on a peer that stops answering
+    // (probes_out restarts at any ACK, as Linux's icsk_probes_out); the interval still doubles.
+    const int attempts = zero_window ? ++t.probes_out : t.backoff + 1;
+    ++t.backoff;
+    if (attempts > limit || user_timed_out) {
         ++counters.tcp_timeouts;
         tcp_close_connection(t, ETIMEDOUT);
         return;
@@ -169,10 +177,12 @@ void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
         backed_off = std::max<Duration>(std::min(backed_off, t.retrans_start + user_timeout - now), std::chrono::milliseconds(1));
     }
     if (probing) {
-        // Zero-window probe: one byte of new data, so the peer's answer carries its window.
-        tcp_send_segment(t, t.snd_nxt, wire::TcpFlags::kAck, 1);
-        t.snd_nxt += 1;
-        t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+        const SeqNum probe = flight == 0 ? t.snd_nxt : t.snd_una;
+        tcp_send_segment(t, probe, wire::TcpFlags::kAck, 1);
+        if (flight == 0) {
+            t.snd_nxt += 1;
+            t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+        }
         tcp_arm(t, TimerKind::kRetransmit, now + backed_off);
         return;
     }

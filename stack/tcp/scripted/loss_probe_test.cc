@@ -52,9 +52,6 @@ TEST(TcpTailLossProbe, AckClockKeepsTheProbeAway) {
 TEST(TcpTailLossProbe, LoneSegmentProbeAllowsForADelayedAck) {
     // RFC 8985 7.2: with one segment in flight, PTO += WCDelAckT, RECOMMENDED 200 ms (Linux adds
     // TCP_RTO_MIN), since the receiver may hold its ACK that long; PTO is then capped by the RTO.
-    USTACK_KNOWN_BUG("the one-segment allowance is the stack's own 40 ms delayed-ACK timer, not the peer's "
-                     "worst case (200 ms): a lone segment is probed 2 SRTT + 40 ms after it leaves, while a "
-                     "Linux or Windows peer may still be delaying its ACK");
     auto c = ScriptedPeer::active({.handshake_rtt = milliseconds(10)});
     c.app_send(100);
     c.expect_segment({.seq = 1, .len = 100});

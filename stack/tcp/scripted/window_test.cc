@@ -53,9 +53,6 @@ void answer_probes(ScriptedPeer& c, Duration duration) {
 TEST(TcpZeroWindow, ConnectionStaysOpenWhileProbesAreAnswered) {
     // RFC 1122 4.2.2.17: a TCP MUST NOT close a connection merely because the receive window
     // has been zero for a long time, as long as the receiver keeps acknowledging the probes.
-    USTACK_KNOWN_BUG("zero-window probes share the retransmission backoff counter, which an ACK that "
-                     "acknowledges nothing new never resets: after 15 answered probes the connection "
-                     "is dropped with ETIMEDOUT (Linux resets icsk_probes_out on every ACK)");
     auto c = ScriptedPeer::active();
     c.inject({.ack = 1, .win = 0});
     c.app_send(3000);
@@ -76,10 +73,6 @@ TEST(TcpZeroWindow, AnsweredProbesNeverPushDataIntoTheClosedWindow) {
 
 TEST(TcpZeroWindow, DuplicatedProbeAnswersNeverPushDataIntoTheClosedWindow) {
     // The same rule when the network duplicates the answer to one probe three times.
-    USTACK_KNOWN_BUG("the probe byte counts as outstanding data, so three copies of the answer to one probe "
-                     "are three duplicate ACKs and start a fast retransmit of a full 1448-byte segment into "
-                     "the zero window (Linux probes with seq = SND.UNA - 1 and no data, so nothing is in flight; "
-                     "alternatively, do not count duplicate ACKs while SND.WND is 0)");
     auto c = ScriptedPeer::active();
     c.inject({.ack = 1, .win = 0});
     c.app_send(3000);
