@@ -66,7 +66,9 @@ namespace ustack {
     X(tcp_keepalive_timeouts, "TCP connections reset: keepalive probes unanswered")              \
     X(tcp_linger_resets, "TCP connections reset by close() with SO_LINGER 0")                   \
     X(tcp_loss_probes, "TCP tail loss probes sent (RFC 8985 TLP)")                               \
-    X(tcp_lost_retransmits, "TCP retransmissions found lost by time and sent again (RACK)")
+    X(tcp_lost_retransmits, "TCP retransmissions found lost by time and sent again (RACK)")      \
+    X(tcp_spurious_rto_undos, "TCP timeouts found spurious by timestamps, window restored (Linux TCPLossUndo)") \
+    X(tcp_full_undos, "TCP fast retransmits found spurious by timestamps, window restored (Linux TCPFullUndo)")
 
 struct Counters {
 #define USTACK_COUNTER_FIELD(name, help) uint64_t name = 0;

@@ -261,6 +261,17 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         }
         c.backoff = 0;
         c.retrans_start = now;  // the oldest unacknowledged data is newer now (approximately)
+        if (c.undo.armed) {
+            // RFC 3522: the first ACK for retransmitted data decides whether it was needed.
+            if (c.ts_ok && opts->timestamps && opts->timestamps->tsecr != 0 && c.undo.spurious(opts->timestamps->tsecr)) {
+                ++(c.undo.after_rto ? counters.tcp_spurious_rto_undos : counters.tcp_full_undos);
+                c.undo.restore(*c.cc);
+                c.in_recovery = false;
+                c.rto_recovery = false;  // what the timeout would still resend was not lost either
+            } else {
+                c.undo.armed = false;
+            }
+        }
         if (c.in_recovery) {
             if (ack >= c.recover) {
                 c.in_recovery = false;  // full acknowledgement: recovery ends (RFC 6582 3.2 step 3)
@@ -305,6 +316,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
     // worth of data SACKed above snd_una (RFC 6675 5, IsLost(snd_una)).
     if (!c.in_recovery && !c.rto_recovery && c.flight_size() > 0 &&
         (c.dupacks >= 3 || (c.sack_ok && c.scoreboard.is_lost(c.snd_una, c.snd_mss)))) {
+        if (c.ts_ok) c.undo.arm(*c.cc, c.snd_una, tcp_ts_now(c), /*rto=*/false);
         c.cc->on_fast_retransmit(c.flight_size(), c.snd_mss, now);
         c.in_recovery = true;
         c.recover = c.snd_max;

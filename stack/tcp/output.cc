@@ -115,6 +115,7 @@ void Stack::Impl::tcp_send_segment(Tcb& t, SeqNum seq, uint8_t flags, uint32_t p
     if (seq < t.snd_max && (payload_len > 0 || (flags & (TcpFlags::kSyn | TcpFlags::kFin)))) {
         ++counters.tcp_retransmits;
         ++t.total_retransmits;
+        if (t.ts_ok) t.undo.note_retransmit(t.snd_una, seq + payload_len, tcp_ts_now(t));
     }
     if (flags & TcpFlags::kAck) {
         t.ack_pending = false;

@@ -13,6 +13,7 @@
 #include "stack/tcp/congestion.h"
 #include "stack/tcp/rtt.h"
 #include "stack/tcp/sack.h"
+#include "stack/tcp/undo.h"
 #include "stack/wire/seq.h"
 
 namespace ustack::tcp {
@@ -107,6 +108,7 @@ struct Tcb : heap::HeapObject {
     // carry a sequence number the peer accepts (as Linux's Loss state does).
     bool rto_recovery = false;
     SeqNum rtx_nxt;
+    Undo undo;                   // RFC 3522: the reduction to take back if it proves spurious
 
     // Acknowledgement policy.
     bool ack_pending = false;    // send an ACK at the next output

@@ -187,6 +187,7 @@ void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
         return;
     }
     ++counters.tcp_rto_expirations;
+    if (t.ts_ok && t.synchronized()) t.undo.arm(*t.cc, t.snd_una, tcp_ts_now(t), /*rto=*/true);
     t.cc->on_rto(t.flight_size(), t.snd_mss);
     t.in_recovery = false;
     t.dupacks = 0;
