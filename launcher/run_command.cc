@@ -35,7 +35,10 @@ namespace {
 // In an ASan build, libustack.so is instrumented and needs the ASan runtime loaded before it
 // (ahead of libc) in whatever program it goes into. The launcher is built the same way, so
 // its own runtime is the right one: put it first, and turn leak checking off for programs
-// that are not ours. A no-op in a normal build.
+// that are not ours. A no-op in a normal build, and in a TSan build (USTACK_TSAN): there
+// libtsan.so is a dependency of libustack.so and initialises before it, and must not come
+// first in LD_PRELOAD, or its initialisation calls the instrumented sigaction() of
+// libustack.so (through its REAL() lookup) before TSan can record anything, and crashes.
 void sanitizer_runtime_first([[maybe_unused]] std::string* preload) {
 #if defined(__SANITIZE_ADDRESS__)
     Dl_info info{};

@@ -12,12 +12,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace {
 
@@ -197,8 +199,13 @@ void case_mmsg() {
         int r = recvmmsg(u, rmsgs + total, 3 - total, MSG_DONTWAIT, nullptr);
         if (r > 0) total += r;
     }
+    // Sorted: the echo server forks a child per datagram, so the replies' order is its
+    // scheduler's, not the stack's (it differed between two kernel runs).
+    std::vector<std::string> got;
+    for (int i = 0; i < total; ++i) got.emplace_back(in[i], rmsgs[i].msg_len);
+    std::sort(got.begin(), got.end());
     std::printf("received %d:", total);
-    for (int i = 0; i < total; ++i) std::printf(" %.*s", static_cast<int>(rmsgs[i].msg_len), in[i]);
+    for (const std::string& g : got) std::printf(" %s", g.c_str());
     std::printf("\n");
     report("recvmmsg on empty, nonblocking", recvmmsg(u, rmsgs, 3, MSG_DONTWAIT, nullptr));
     close(u);
