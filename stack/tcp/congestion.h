@@ -20,6 +20,7 @@ public:
     virtual void on_ack(uint32_t acked_bytes, uint32_t mss, Instant now, Duration srtt) = 0;
     virtual void on_fast_retransmit(uint32_t flight, uint32_t mss, Instant now) = 0;  // entering recovery
     virtual void on_rto(uint32_t flight, uint32_t mss) = 0;                          // retransmission timeout
+    virtual void on_idle_restart() {}  // cwnd was cut back after idleness (idle_restart.h)
     uint32_t cwnd = 0;
     uint32_t ssthresh = UINT32_MAX;
 };
@@ -61,6 +62,9 @@ public:
     void on_ack(uint32_t acked, uint32_t mss, Instant now, Duration srtt) override;
     void on_fast_retransmit(uint32_t flight, uint32_t mss, Instant now) override;
     void on_rto(uint32_t flight, uint32_t mss) override;
+    // The idle time must not count as growth time (Linux moves the epoch on CA_EVENT_TX_START):
+    // growth starts a new epoch from the restarted window.
+    void on_idle_restart() override { epoch_ = Instant{-1}; }
 
 private:
     static constexpr double kC = 0.4;      // RFC 9438 4.1

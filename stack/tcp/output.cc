@@ -4,6 +4,7 @@
 #include <bitset>
 
 #include "stack/stack_impl.h"
+#include "stack/tcp/idle_restart.h"
 #include "stack/tcp/receive.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/tcp.h"
@@ -112,6 +113,7 @@ void Stack::Impl::tcp_send_segment(Tcb& t, SeqNum seq, uint8_t flags, uint32_t p
         r.emit(out, t.local.addr, t.remote.addr, payload_len);
     });
     ++counters.tcp_tx_segments;
+    if (payload_len > 0) t.last_data_sent = now;
     if (seq < t.snd_max && (payload_len > 0 || (flags & (TcpFlags::kSyn | TcpFlags::kFin)))) {
         ++counters.tcp_retransmits;
         ++t.total_retransmits;
@@ -219,6 +221,12 @@ void Stack::Impl::tcp_output(Tcb& t) {
             t.high_rxt = start + len;
             sent_any = true;
         }
+    }
+    if (t.flight_size() == 0 && t.snd_nxt < data_end && t.last_data_sent != Instant{0} &&
+        now - t.last_data_sent > t.rtt.rto()) {
+        tcp::restart_window_after_idle(*t.cc, 10 * t.snd_mss, now - t.last_data_sent, t.rtt.rto());
+        t.last_data_sent = now;  // once per idle period, even if nothing can leave yet
+        ++counters.tcp_idle_restarts;
     }
     for (;;) {
         const uint32_t unsent = t.snd_nxt < data_end ? static_cast<uint32_t>(data_end - t.snd_nxt) : 0;

@@ -152,6 +152,7 @@ struct Tcb : heap::HeapObject {
     int keepalive_probes = 0;    // unanswered probes
     Instant keepalive_deadline{0};
     Instant retrans_start{0};    // when the oldest unacknowledged data was sent (approximately)
+    Instant last_data_sent{0};   // Linux lsndtime: when a segment with data last left (idle_restart.h)
 
     uint32_t flight_size() const { return static_cast<uint32_t>(snd_nxt - snd_una); }
     // Bytes believed to be in the network: after an RTO only what was resent since; in SACK
