@@ -37,6 +37,7 @@ struct StackConfig {
     std::optional<Ipv4Addr> gateway;   // USTACK_GATEWAY
     wire::MacAddr mac;                 // USTACK_MAC, else the device's, else random
     uint64_t seed = 0;                 // initial sequence numbers and ephemeral ports
+    size_t tcp_rcvbuf_max = 6 * 1024 * 1024;  // receive-buffer auto-tuning limit (Linux tcp_rmem[2])
 };
 
 enum class SocketKind { kTcp, kUdp };

@@ -52,4 +52,18 @@ void ByteRing::consume(size_t n) {
     // TCP data) sit at positions relative to it.
 }
 
+void ByteRing::grow(size_t new_capacity) {
+    if (new_capacity <= capacity_) return;
+    if (data_ != nullptr) {
+        auto* fresh = static_cast<std::byte*>(heap::allocate(new_capacity));
+        const size_t first = capacity_ - head_;
+        std::memcpy(fresh, data_ + head_, first);
+        std::memcpy(fresh + first, data_, head_);
+        heap::deallocate(data_);
+        data_ = fresh;
+    }
+    head_ = 0;
+    capacity_ = new_capacity;
+}
+
 }  // namespace ustack

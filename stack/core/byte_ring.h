@@ -31,6 +31,9 @@ public:
     size_t peek(size_t offset, std::span<std::byte> out) const;
     // Drops n readable bytes from the front.
     void consume(size_t n);
+    // Raises the capacity (receive-buffer auto-tuning). Every byte keeps its offset, those
+    // written ahead of size() included.
+    void grow(size_t new_capacity);
 
 private:
     void ensure_storage();  // storage is allocated on first write: idle sockets hold none

@@ -68,6 +68,7 @@ namespace ustack {
     X(tcp_loss_probes, "TCP tail loss probes sent (RFC 8985 TLP)")                               \
     X(tcp_lost_retransmits, "TCP retransmissions found lost by time and sent again (RACK)")      \
     X(tcp_spurious_rto_undos, "TCP timeouts found spurious by timestamps, window restored (Linux TCPLossUndo)") \
+    X(tcp_rcvbuf_autotuned, "TCP receive buffers grown by auto-tuning (Linux tcp_rcv_space_adjust)") \
     X(tcp_idle_restarts, "TCP congestion windows cut back after an idle period longer than the RTO") \
     X(tcp_full_undos, "TCP fast retransmits found spurious by timestamps, window restored (Linux TCPFullUndo)")
 

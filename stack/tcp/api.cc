@@ -53,6 +53,18 @@ uint8_t window_scale_for(size_t rcvbuf) {
     return std::max(shift, kOurWindowScale);
 }
 
+void autotune_receive_buffer(Stack::Impl& s, SocketEntry& e) {
+    Tcb& t = *e.tcp;
+    if (e.options.rcvbuf > 0 || !t.synchronized() || !t.rtt.have_sample()) return;  // SO_RCVBUF locks it
+    // Never more than the window field can announce with our shift.
+    const size_t max = std::min(s.config.tcp_rcvbuf_max, size_t{65535} << t.rcv_wscale);
+    const size_t want = rcv_space_adjust(t.rcv_space, s.now, t.rtt.srtt(), t.bytes_read, t.recv_queue.capacity(), max, t.snd_mss);
+    if (want > t.recv_queue.capacity()) {
+        t.recv_queue.grow(want);
+        ++s.counters.tcp_rcvbuf_autotuned;
+    }
+}
+
 }  // namespace
 
 int connect(Stack::Impl& s, SocketEntry& e, Endpoint remote) {
@@ -194,6 +206,8 @@ ssize_t recv(Stack::Impl& s, SocketEntry& e, std::span<const MutableBytes> data,
         if (!(flags & msgflags::kPeek)) {
             const uint32_t old_wnd = t.rcv_adv > t.rcv_nxt ? static_cast<uint32_t>(t.rcv_adv - t.rcv_nxt) : 0;
             t.recv_queue.consume(copied);
+            t.bytes_read += copied;
+            autotune_receive_buffer(s, e);
             // RFC 9293 3.8.6.2.2 / RFC 1122 4.2.3.3: tell the peer when the window has opened
             // by a useful amount, so a sender stalled on it resumes.
             const uint32_t capacity = static_cast<uint32_t>(t.recv_queue.capacity());

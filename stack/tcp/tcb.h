@@ -11,6 +11,7 @@
 #include "stack/stack.h"
 #include "stack/tcp/assembler.h"
 #include "stack/tcp/congestion.h"
+#include "stack/tcp/rcv_autotune.h"
 #include "stack/tcp/rtt.h"
 #include "stack/tcp/sack.h"
 #include "stack/tcp/undo.h"
@@ -152,6 +153,8 @@ struct Tcb : heap::HeapObject {
     int keepalive_probes = 0;    // unanswered probes
     Instant keepalive_deadline{0};
     Instant retrans_start{0};    // when the oldest unacknowledged data was sent (approximately)
+    RcvSpace rcv_space;          // receive-buffer auto-tuning (rcv_autotune.h)
+    uint64_t bytes_read = 0;     // by the application, over the connection's life
     Instant last_data_sent{0};   // Linux lsndtime: when a segment with data last left (idle_restart.h)
 
     uint32_t flight_size() const { return static_cast<uint32_t>(snd_nxt - snd_una); }
