@@ -30,8 +30,8 @@ void ack_from(ScriptedPeer& c, uint16_t port, uint32_t iss, const Segment& synac
 
 TEST(TcpSynCookies, SynQueueFullAnswersWithACookieAndKeepsNoState) {
     auto c = ScriptedPeer::bare();
-    c.app_listen(ScriptedPeer::kListenPort, /*backlog=*/1);
-    syn_from(c, kPortA, 1'000'000);  // fills the SYN queue (backlog 1)
+    c.app_listen(ScriptedPeer::kListenPort, /*backlog=*/0);
+    syn_from(c, kPortA, 1'000'000);  // fills the SYN queue: one request past the backlog of 0
     const uint64_t opens = c.counters().tcp_passive_opens;
     Segment cookie = syn_from(c, kPortB, 2'000'000);
     EXPECT_EQ(c.counters().tcp_syncookies_sent, 1u);
@@ -40,9 +40,22 @@ TEST(TcpSynCookies, SynQueueFullAnswersWithACookieAndKeepsNoState) {
     EXPECT_EQ(c.app_accept(), -EAGAIN);
 }
 
+TEST(TcpSynCookies, SynQueueHoldsBacklogPlusOneRequestsBeforeCookies) {
+    // Linux 6.18 (the suite's oracle): listen(fd, 0) still answers one SYN normally, and
+    // listen(fd, 1) two; the next gets a cookie.
+    for (int backlog : {0, 1}) {
+        auto c = ScriptedPeer::bare();
+        c.app_listen(ScriptedPeer::kListenPort, backlog);
+        for (int i = 0; i <= backlog; ++i) syn_from(c, static_cast<uint16_t>(kPortA + i), 1'000'000);
+        EXPECT_EQ(c.counters().tcp_syncookies_sent, 0u) << "backlog " << backlog;
+        syn_from(c, kPortB + 10, 2'000'000);
+        EXPECT_EQ(c.counters().tcp_syncookies_sent, 1u) << "backlog " << backlog;
+    }
+}
+
 TEST(TcpSynCookies, FinalAckWithTheCookieCreatesTheConnectionAndDeliversItsData) {
     auto c = ScriptedPeer::bare();
-    c.app_listen(ScriptedPeer::kListenPort, 1);
+    c.app_listen(ScriptedPeer::kListenPort, 0);
     syn_from(c, kPortA, 1'000'000);
     Segment cookie = syn_from(c, kPortB, 2'000'000);
     c.advance(std::chrono::milliseconds(10));
@@ -60,7 +73,7 @@ TEST(TcpSynCookies, FinalAckWithTheCookieCreatesTheConnectionAndDeliversItsData)
 
 TEST(TcpSynCookies, WithoutTimestampsWindowScaleAndSackAreLostAsInLinux) {
     auto c = ScriptedPeer::bare({.timestamps = false});
-    c.app_listen(ScriptedPeer::kListenPort, 1);
+    c.app_listen(ScriptedPeer::kListenPort, 0);
     syn_from(c, kPortA, 1'000'000);
     Segment cookie = syn_from(c, kPortB, 2'000'000);
     EXPECT_EQ(option_layout(cookie.raw_options), "mss");
@@ -75,7 +88,7 @@ TEST(TcpSynCookies, WithoutTimestampsWindowScaleAndSackAreLostAsInLinux) {
 TEST(TcpSynCookies, MssIsRoundedDownToTheCookieTable) {
     // 1400 is not in the table (536, 1300, 1440, 1460): the connection uses 1300.
     auto c = ScriptedPeer::bare({.timestamps = false});
-    c.app_listen(ScriptedPeer::kListenPort, 1);
+    c.app_listen(ScriptedPeer::kListenPort, 0);
     syn_from(c, kPortA, 1'000'000);
     Segment cookie = syn_from(c, kPortB, 2'000'000, /*mss=*/1400);
     ack_from(c, kPortB, 2'000'000, cookie);
@@ -86,7 +99,7 @@ TEST(TcpSynCookies, MssIsRoundedDownToTheCookieTable) {
 
 TEST(TcpSynCookies, AckWithAWrongCookieIsResetAndCounted) {
     auto c = ScriptedPeer::bare();
-    c.app_listen(ScriptedPeer::kListenPort, 1);
+    c.app_listen(ScriptedPeer::kListenPort, 0);
     syn_from(c, kPortA, 1'000'000);
     Segment cookie = syn_from(c, kPortB, 2'000'000);
     c.new_peer_port(kPortB, 2'000'000);
