@@ -8,6 +8,7 @@
 #include "preload/calls.h"
 #include "preload/calls_internal.h"
 #include "preload/epoll.h"
+#include "preload/fault_guard.h"
 #include "preload/real.h"
 #include "preload/runtime.h"
 #include "preload/signals.h"
@@ -65,6 +66,39 @@ int check_iov(const iovec* iov, int n) {
     return 0;
 }
 
+// For MSG_TRUNC on TCP: iovecs that all point at one scratch buffer, as many as cover the
+// program's length. The stack's bytes land there and are forgotten. Used under the stack lock
+// only, so one buffer serves every thread.
+class DiscardIov {
+public:
+    void cover(const iovec* iov, int n) {
+        size_t total = 0;
+        for (int i = 0; i < n; ++i) total += iov[i].iov_len;
+        total = std::min<size_t>(total, kMaxRwCount);
+        v_.resize(std::max<size_t>(1, (total + kScratch - 1) / kScratch));
+        for (size_t i = 0; i < v_.size(); ++i) {
+            v_[i] = iovec{scratch_, std::min(kScratch, total - i * kScratch)};
+        }
+        if (total == 0) v_[0].iov_len = 0;
+    }
+    const iovec* iov() const { return v_.data(); }
+    int count() const { return static_cast<int>(v_.size()); }
+
+private:
+    static constexpr size_t kScratch = 64 * 1024;
+    static constexpr size_t kMaxRwCount = 0x7ffff000;  // the kernel's MAX_RW_COUNT
+    static inline std::byte scratch_[kScratch];
+    std::vector<iovec, heap::Allocator<iovec>> v_;
+};
+
+// Whether the program's buffers take the bytes the next stack recv will copy (the first
+// `done` are already filled): the queued bytes, or the next datagram, up to `total`.
+bool writable_for_next(StackLock& l, SocketFile* f, const iovec* iov, int iovcnt, size_t done, size_t total) {
+    const size_t queued = l.stack().recv_queue_bytes(f->sock);
+    if (queued == 0 || done >= total) return true;
+    return fault_guard::probe(iov, iovcnt, done + std::min(total - done, queued), true) == 0;
+}
+
 long sendv_locked(int fd, const iovec* iov, int iovcnt, const sockaddr* dest, socklen_t destlen, int flags) {
     Runtime& rt = Runtime::instance();
     StackLock l(rt);
@@ -90,6 +124,7 @@ long sendv_locked(int fd, const iovec* iov, int iovcnt, const sockaddr* dest, so
     }
 
     IoSpans<ConstBytes> spans(iov, iovcnt);
+    if (fault_guard::probe(iov, iovcnt, spans.total(), false) != 0) return -EFAULT;
     const int sflags = ((flags & MSG_MORE) ? msgflags::kMore : 0) | ((flags & MSG_NOSIGNAL) ? msgflags::kNoSignal : 0);
     const bool nonblock = f->nonblocking || (flags & MSG_DONTWAIT);
     const auto deadline = deadline_after(l.now(), f->sndtimeo);
@@ -201,8 +236,17 @@ long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* from
     SocketFile* f = l.file(fd);
     if (f == nullptr) return kPassToKernel;
 
-    IoSpans<MutableBytes> spans(iov, iovcnt);
     const bool udp = f->kind == SocketKind::kUdp;
+    // TCP with MSG_TRUNC reads without copying (tcp_recvmsg skips the copy): the bytes go to
+    // a scratch buffer and the program's pointer is never touched (it may be null).
+    DiscardIov discard;
+    const bool discarding = !udp && (flags & MSG_TRUNC);
+    if (discarding) {
+        discard.cover(iov, iovcnt);
+        iov = discard.iov();
+        iovcnt = discard.count();
+    }
+    IoSpans<MutableBytes> spans(iov, iovcnt);
     if (!udp && spans.total() == 0) return 0;  // tcp_recvmsg with len 0 returns at once
     // For UDP always ask the datagram's real length, to report MSG_TRUNC.
     const int rflags = ((flags & MSG_PEEK) ? msgflags::kPeek : 0) | (udp ? msgflags::kTrunc : 0);
@@ -212,6 +256,12 @@ long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* from
     Pin pin(f);
     size_t got = 0;
     for (;;) {
+        if (!discarding && !writable_for_next(l, f, iov, iovcnt, got, spans.total())) {
+            // The kernel fails the copy: TCP keeps the bytes; UDP has dequeued the datagram
+            // and drops it (unless peeking).
+            if (udp && !(flags & MSG_PEEK)) l.stack().recv(f->sock, {}, nullptr, 0, l.now());
+            return got > 0 ? static_cast<long>(got) : -EFAULT;
+        }
         Endpoint peer;
         const ssize_t r = l.stack().recv(f->sock, spans.remaining(), from ? &peer : nullptr, rflags, l.now());
         if (f->watchers != nullptr && !(rflags & msgflags::kPeek)) {
@@ -233,6 +283,9 @@ long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* from
             const size_t lowat = (flags & MSG_PEEK) ? 1 : static_cast<size_t>(f->rcvlowat);
             const size_t target = waitall ? spans.total() : std::min(spans.total(), lowat);
             if (r == 0 || got >= target || nonblock) return static_cast<long>(got);
+            // Look again before sleeping: end of stream (or more data) may already be queued
+            // behind what this call read, and nothing would wake us for it.
+            continue;
         } else if (r != -EAGAIN || nonblock) {
             return got > 0 ? static_cast<long>(got) : r;
         }

@@ -18,6 +18,7 @@
 #include "preload/config.h"
 #include "preload/epoll.h"
 #include "preload/impair_env.h"
+#include "preload/fault_guard.h"
 #include "preload/log.h"
 #include "preload/real.h"
 #include "preload/stats_export.h"
@@ -269,6 +270,7 @@ bool Runtime::bring_up() {
         return false;  // the stack object is leaked; nothing uses it
     }
     pthread_detach(tid);
+    fault_guard::install();  // bad buffers give EFAULT from here on (fault_guard.h)
     mode_.store(Mode::kActive, std::memory_order_release);
     USTACK_LOG_INFO("stack up on %s, address %s/%u, mac %s%s%s", device_->name().c_str(),
                     sc.address.address.to_string().c_str(), sc.address.prefix_len, sc.mac.to_string().c_str(),

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "preload/fault_guard.h"
 #include "preload/real.h"
 #include "preload/runtime.h"
 
@@ -93,6 +94,7 @@ void run_deferred() {
 }
 
 int sigaction(int sig, const struct sigaction* act, struct sigaction* oldact) {
+    if (fault_guard::owns(sig)) return fault_guard::sigaction(sig, act, oldact);
     if (!active() || !wrappable(sig)) return real::sigaction(sig, act, oldact);
     struct sigaction old {};
     struct sigaction* oldp = oldact != nullptr ? &old : nullptr;
@@ -147,7 +149,7 @@ int sigaction(int sig, const struct sigaction* act, struct sigaction* oldact) {
 // glibc's signal(): BSD semantics (SA_RESTART unless siginterrupt() said otherwise, which we
 // cannot see; the signal itself blocked while its handler runs).
 sighandler_t signal(int sig, sighandler_t handler) {
-    if (!active() || !wrappable(sig)) return real::signal(sig, handler);
+    if (!fault_guard::owns(sig) && (!active() || !wrappable(sig))) return real::signal(sig, handler);
     struct sigaction act {};
     struct sigaction old {};
     act.sa_handler = handler;
