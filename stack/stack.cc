@@ -69,8 +69,10 @@ void Stack::Impl::destroy_socket(int id) {
     if (e == nullptr) return;
     if (e->bound) {
         if (e->kind == SocketKind::kUdp) {
-            auto it = udp_ports.find(e->local.port);
-            if (it != udp_ports.end() && it->second == id) udp_ports.erase(it);
+            if (auto it = udp_ports.find(e->local.port); it != udp_ports.end()) {
+                std::erase(it->second, id);
+                if (it->second.empty()) udp_ports.erase(it);
+            }
         } else if (auto it = tcp_port_users.find(e->local.port); it != tcp_port_users.end() && --it->second == 0) {
             tcp_port_users.erase(it);
         }
@@ -88,6 +90,19 @@ bool Stack::Impl::port_in_use(SocketKind kind, uint16_t port) const {
     return tcp_port_users.count(port) != 0 || tcp_listeners.count(port) != 0;
 }
 
+bool Stack::Impl::udp_port_shareable(const SocketEntry& e, Endpoint local) const {
+    auto it = udp_ports.find(local.port);
+    if (it == udp_ports.end()) return true;
+    for (int id : it->second) {
+        const SocketEntry* o = find(id);
+        if (o == nullptr) continue;
+        const bool overlap = local.addr.is_unspecified() || o->local.addr.is_unspecified() || o->local.addr == local.addr;
+        const bool both_reuse = (e.options.reuse_addr && o->options.reuse_addr) || (e.options.reuse_port && o->options.reuse_port);
+        if (overlap && !both_reuse) return false;
+    }
+    return true;
+}
+
 int Stack::Impl::allocate_ephemeral_port(SocketKind kind) {
     constexpr uint32_t range = kEphemeralHigh - kEphemeralLow + 1;
     for (uint32_t i = 0; i < range; ++i) {
@@ -103,7 +118,7 @@ int Stack::Impl::autobind(SocketEntry& e, Ipv4Addr addr) {
     if (port < 0) return port;
     e.local = {addr, static_cast<uint16_t>(port)};
     e.bound = true;
-    if (e.kind == SocketKind::kUdp) udp_ports[e.local.port] = e.id;
+    if (e.kind == SocketKind::kUdp) udp_ports[e.local.port].push_back(e.id);
     else ++tcp_port_users[e.local.port];
     return 0;
 }
@@ -188,7 +203,9 @@ int Stack::bind(int sock, Endpoint local) {
     if (e->bound) return -EINVAL;
     if (!local.addr.is_unspecified() && local.addr != s.config.address.address) return -EADDRNOTAVAIL;
     if (local.port == 0) return s.autobind(*e, local.addr);
-    if (s.port_in_use(e->kind, local.port)) {
+    if (e->kind == SocketKind::kUdp) {
+        if (!s.udp_port_shareable(*e, local)) return -EADDRINUSE;
+    } else if (s.port_in_use(e->kind, local.port)) {
         // SO_REUSEADDR lets a TCP socket share a port that has no listener (Linux semantics
         // for restarting servers while old connections linger).
         const bool reusable = e->kind == SocketKind::kTcp && e->options.reuse_addr && s.tcp_listeners.count(local.port) == 0;
@@ -196,7 +213,7 @@ int Stack::bind(int sock, Endpoint local) {
     }
     e->local = local;
     e->bound = true;
-    if (e->kind == SocketKind::kUdp) s.udp_ports[local.port] = sock;
+    if (e->kind == SocketKind::kUdp) s.udp_ports[local.port].push_back(sock);
     else ++s.tcp_port_users[local.port];
     return 0;
 }
@@ -259,6 +276,10 @@ int Stack::shutdown(int sock, int how, Instant now) {
     if (e == nullptr || !e->user_open) return -EBADF;
     if (e->kind == SocketKind::kUdp) {
         if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
+        // inet_shutdown marks the socket even when it answers ENOTCONN (to wake pollers).
+        if (how != SHUT_WR) e->udp->read_shut = true;
+        if (how != SHUT_RD) e->udp->write_shut = true;
+        s.wake();
         return e->udp->remote ? 0 : -ENOTCONN;
     }
     const int r = tcp::shutdown(s, *e, how);
@@ -416,6 +437,11 @@ SocketInfo describe(int id, const SocketEntry& e) {
     info.snd_wnd = t.snd_wnd;
     info.backoff = t.backoff;
     info.retransmits = t.total_retransmits;
+    info.ts_ok = t.ts_ok;
+    info.sack_ok = t.sack_ok;
+    info.wscale_ok = t.wscale_ok;
+    info.snd_wscale = t.snd_wscale;
+    info.rcv_wscale = t.rcv_wscale;
     return info;
 }
 

@@ -64,6 +64,8 @@ inline constexpr int kNoSignal = 8; // informational: the stack never raises sig
 // get_options()/set_options(); unknown options never reach the stack.
 struct SocketOptions {
     bool reuse_addr = false;
+    bool reuse_port = false;     // SO_REUSEPORT (UDP: shares the port with others that set it)
+    bool broadcast = false;      // SO_BROADCAST: UDP may send to a broadcast address
     bool keepalive = false;      // SO_KEEPALIVE
     bool tcp_nodelay = false;    // TCP_NODELAY
     bool tcp_cork = false;       // TCP_CORK: hold partial segments until uncorked
@@ -101,6 +103,11 @@ struct SocketInfo {
     uint32_t snd_wnd = 0;
     int backoff = 0;             // consecutive retransmission timeouts not yet recovered
     uint32_t retransmits = 0;    // segments retransmitted over the connection's life
+    bool ts_ok = false;          // options agreed in the handshake (TCP_INFO tcpi_options)
+    bool sack_ok = false;
+    bool wscale_ok = false;
+    uint8_t snd_wscale = 0;      // the peer's window shift
+    uint8_t rcv_wscale = 0;      // ours
     const char* cc = "";         // congestion control name, e.g. "reno"
 };
 

@@ -87,7 +87,8 @@ struct Stack::Impl : heap::HeapObject {
 
     int next_socket_id = 1;
     HeapMap<int, SocketEntry*> sockets;
-    HeapMap<uint16_t, int> udp_ports;               // bound UDP port -> socket id
+    // bound UDP port -> its sockets, oldest first (several with SO_REUSEADDR/SO_REUSEPORT)
+    HeapMap<uint16_t, HeapVector<int>> udp_ports;
     HeapMap<FourTuple, int, FourTupleHash> tcp_connections;
     HeapMap<uint16_t, int> tcp_listeners;           // port -> listening socket id
     HeapMap<uint16_t, int> tcp_port_users;          // port -> number of bound TCP sockets
@@ -105,6 +106,12 @@ struct Stack::Impl : heap::HeapObject {
     void destroy_socket(int id);   // frees the entry and every index pointing at it
     int allocate_ephemeral_port(SocketKind kind);
     bool port_in_use(SocketKind kind, uint16_t port) const;
+    // UDP bind(): whether e may share local's port with the sockets already on it (Linux:
+    // every pair of overlapping addresses needs SO_REUSEADDR on both, or SO_REUSEPORT on both).
+    bool udp_port_shareable(const SocketEntry& e, Endpoint local) const;
+    // The UDP socket a datagram from `from` to `to` goes to: the best match (connected to
+    // the sender, bound to the address), the newest among equals, as udp4_lib_lookup2. Null if none.
+    SocketEntry* udp_lookup(Endpoint to, Endpoint from) const;
     // Binds an unbound socket to addr and an ephemeral port (connect, or send before bind).
     int autobind(SocketEntry& e, Ipv4Addr addr);
 

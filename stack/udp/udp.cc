@@ -25,11 +25,8 @@ void Stack::Impl::handle_udp(const wire::Ipv4View& ip, bool checksum_partial) {
         ++counters.udp_rx_bad_checksum;
         return;
     }
-    auto port = udp_ports.find(dgram->dst_port());
-    SocketEntry* e = port == udp_ports.end() ? nullptr : find(port->second);
     const Endpoint from{ip.src(), dgram->src_port()};
-    if (e != nullptr && e->udp->remote && *e->udp->remote != from) e = nullptr;  // connected elsewhere
-    if (e != nullptr && !e->local.addr.is_unspecified() && e->local.addr != ip.dst()) e = nullptr;
+    SocketEntry* e = udp_lookup(Endpoint{ip.dst(), dgram->dst_port()}, from);
     if (e == nullptr) {
         ++counters.udp_rx_no_port;
         // RFC 1122 4.1.3.1: SHOULD send port unreachable (not for broadcasts; checked there).
@@ -53,10 +50,33 @@ void Stack::Impl::handle_udp(const wire::Ipv4View& ip, bool checksum_partial) {
     wake();
 }
 
+SocketEntry* Stack::Impl::udp_lookup(Endpoint to, Endpoint from) const {
+    auto port = udp_ports.find(to.port);
+    if (port == udp_ports.end()) return nullptr;
+    SocketEntry* best = nullptr;
+    int best_score = -1;
+    for (auto id = port->second.rbegin(); id != port->second.rend(); ++id) {  // newest first
+        SocketEntry* e = find(*id);
+        if (e == nullptr) continue;
+        int score = 0;
+        if (e->udp->remote) {
+            if (*e->udp->remote != from) continue;  // connected elsewhere
+            score += 2;
+        }
+        if (!e->local.addr.is_unspecified()) {
+            if (e->local.addr != to.addr) continue;
+            score += 1;
+        }
+        if (score > best_score) {
+            best = e;
+            best_score = score;
+        }
+    }
+    return best;
+}
+
 void Stack::Impl::udp_icmp_error(Endpoint local, Endpoint remote, int err) {
-    auto port = udp_ports.find(local.port);
-    if (port == udp_ports.end()) return;
-    SocketEntry* e = find(port->second);
+    SocketEntry* e = udp_lookup(local, remote);
     // Linux reports ICMP errors only on connected UDP sockets (unless IP_RECVERR).
     if (e == nullptr || !e->udp->remote || *e->udp->remote != remote) return;
     e->udp->error = err;
@@ -98,6 +118,8 @@ ssize_t send(Stack::Impl& s, SocketEntry& e, std::span<const ConstBytes> data, c
     if (to.port == 0) return -EINVAL;
     if (len > s.max_l4_payload() - wire::UdpRepr::kHeaderLen) return -EMSGSIZE;  // no fragmentation yet
     if (!s.next_hop(to.addr)) return -ENETUNREACH;
+    // A broadcast needs SO_BROADCAST (udp_sendmsg: RTCF_BROADCAST route without SOCK_BROADCAST).
+    if ((to.addr.is_broadcast() || to.addr == s.config.address.subnet_broadcast()) && !e.options.broadcast) return -EACCES;
     if (!e.bound) {
         const int r = s.autobind(e, Ipv4Addr::any());
         if (r < 0) return r;
@@ -124,7 +146,7 @@ ssize_t recv(Stack::Impl& s, SocketEntry& e, std::span<const MutableBytes> data,
         u.error = 0;
         return -err;
     }
-    if (u.queue.empty()) return -EAGAIN;
+    if (u.queue.empty()) return u.read_shut ? 0 : -EAGAIN;
     Datagram* d = u.queue.front();
     size_t copied = 0;
     for (const auto& out : data) {
@@ -149,6 +171,8 @@ uint32_t poll_events(const SocketEntry& e) {
     uint32_t ev = readiness::kOut;
     if (!u.queue.empty()) ev |= readiness::kIn;
     if (u.error != 0) ev |= readiness::kErr;
+    if (u.read_shut) ev |= readiness::kIn | readiness::kRdHup;  // datagram_poll
+    if (u.read_shut && u.write_shut) ev |= readiness::kHup;
     return ev;
 }
 

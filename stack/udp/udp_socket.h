@@ -25,6 +25,8 @@ struct UdpSocket : heap::HeapObject {
     std::deque<Datagram*, heap::Allocator<Datagram*>> queue;
     size_t queued_charge = 0;        // bytes charged against rcvbuf
     int error = 0;                   // pending SO_ERROR (ECONNREFUSED after port unreachable)
+    bool read_shut = false;          // shutdown(SHUT_RD): recv returns 0 once the queue is empty
+    bool write_shut = false;         // shutdown(SHUT_WR): only reported by poll (Linux's UDP still sends)
 };
 
 }  // namespace ustack::udp

@@ -1,3 +1,5 @@
+#include <sys/socket.h>
+
 #include <cerrno>
 #include <string>
 
@@ -80,6 +82,65 @@ TEST(Udp, BindRejectsForeignAddressAndPortInUse) {
     EXPECT_EQ(net.a().bind(s1, {kAddrA, 53}), 0);
     EXPECT_EQ(net.a().bind(s2, {Ipv4Addr::any(), 53}), -EADDRINUSE);
     EXPECT_EQ(net.a().bind(s1, {kAddrA, 54}), -EINVAL);
+}
+
+TEST(Udp, ReuseAddrSharesThePortAndTheConnectedSocketGetsItsPeer) {
+    TwoStacks net;
+    auto reusing = [&](bool reuse) {
+        const int id = net.b().socket(SocketKind::kUdp);
+        SocketOptions o = net.b().get_options(id);
+        o.reuse_addr = reuse;
+        net.b().set_options(id, o);
+        return id;
+    };
+    const int connected = reusing(true);
+    const int other = reusing(true);
+    const int plain = reusing(false);
+    ASSERT_EQ(net.b().bind(connected, {Ipv4Addr::any(), 5201}), 0);
+    ASSERT_EQ(net.b().bind(other, {Ipv4Addr::any(), 5201}), 0);
+    EXPECT_EQ(net.b().bind(plain, {Ipv4Addr::any(), 5201}), -EADDRINUSE);  // both must allow it
+
+    const int a1 = net.a().socket(SocketKind::kUdp);
+    const int a2 = net.a().socket(SocketKind::kUdp);
+    ASSERT_EQ(net.a().bind(a1, {kAddrA, 6001}), 0);
+    ASSERT_EQ(net.a().bind(a2, {kAddrA, 6002}), 0);
+    ASSERT_EQ(net.b().connect(connected, {kAddrA, 6001}, net.now()), 0);
+    const Endpoint dest{kAddrB, 5201};
+    ConstBytes parts[] = {text("x")};
+    ASSERT_EQ(net.a().send(a1, parts, &dest, 0, net.now()), 1);
+    ASSERT_EQ(net.a().send(a2, parts, &dest, 0, net.now()), 1);
+    ASSERT_TRUE(net.run_until([&] { return net.b().recv_queue_bytes(other) == 1; }));
+    ASSERT_TRUE(net.run_until([&] { return net.b().recv_queue_bytes(connected) == 1; }));
+    std::byte buf[4];
+    MutableBytes out[] = {buf};
+    Endpoint from;
+    EXPECT_EQ(net.b().recv(connected, out, &from, 0, net.now()), 1);
+    EXPECT_EQ(from.port, 6001);
+    EXPECT_EQ(net.b().recv(other, out, &from, 0, net.now()), 1);
+    EXPECT_EQ(from.port, 6002);
+}
+
+TEST(Udp, SendToBroadcastNeedsSoBroadcast) {
+    TwoStacks net;
+    const int s = net.a().socket(SocketKind::kUdp);
+    const Endpoint everyone{Ipv4Addr::broadcast(), 9};
+    ConstBytes parts[] = {text("hi")};
+    EXPECT_EQ(net.a().send(s, parts, &everyone, 0, net.now()), -EACCES);
+    SocketOptions o = net.a().get_options(s);
+    o.broadcast = true;
+    ASSERT_EQ(net.a().set_options(s, o), 0);
+    EXPECT_EQ(net.a().send(s, parts, &everyone, 0, net.now()), 2);
+}
+
+TEST(Udp, ShutdownReadEndsReceivingWithoutBlocking) {
+    TwoStacks net;
+    const int s = net.a().socket(SocketKind::kUdp);
+    ASSERT_EQ(net.a().connect(s, {kAddrB, 9}, net.now()), 0);
+    ASSERT_EQ(net.a().shutdown(s, SHUT_RD, net.now()), 0);
+    EXPECT_TRUE(net.a().poll_events(s) & readiness::kRdHup);
+    std::byte buf[4];
+    MutableBytes out[] = {buf};
+    EXPECT_EQ(net.a().recv(s, out, nullptr, 0, net.now()), 0);
 }
 
 }  // namespace
