@@ -8,10 +8,13 @@
 
 #include <atomic>
 #include <cstring>
+#include <string_view>
+#include <utility>
 
 #include "preload/calls.h"
 #include "preload/calls_internal.h"
 #include "preload/epoll.h"
+#include "preload/inherited_options.h"
 #include "preload/log.h"
 #include "preload/real.h"
 #include "preload/runtime.h"
@@ -72,12 +75,46 @@ void hand_over(StackLock& l, int fd, SocketFile* f) {
     if (f->pins == 0) delete f;
 }
 
+namespace {
+// Replaces f's stack socket by a fresh one with the same options, bound again where the
+// program bound it (the kernel keeps a bind() the program made across a disconnect): how a
+// listener stops listening and how connect(AF_UNSPEC) dissolves an association, which the
+// stack has no call for. With reset_first, a TCP connection is aborted with RST (as
+// tcp_disconnect does). Threads blocked on the old socket wake and look again.
+int renew(StackLock& l, SocketFile* f, bool reset_first) {
+    Stack& s = l.stack();
+    const SocketOptions kept = f->options;
+    if (reset_first && f->kind == SocketKind::kTcp) {
+        SocketOptions abort = kept;
+        abort.linger = true;
+        abort.linger_s = 0;
+        s.set_options(f->sock, abort);
+    }
+    s.close(f->sock, l.now());
+    const int id = s.socket(f->kind);
+    if (id < 0) {
+        f->sock = 0;  // every later call fails with EBADF, as for a socket the stack lost
+        return id;
+    }
+    f->sock = id;
+    f->listening = false;
+    s.set_options(id, kept);
+    if (f->bound && s.bind(id, f->bound_to) != 0) f->bound = false;  // the port went to another socket meanwhile
+    return 0;
+}
+}  // namespace
+
 long connect(int fd, const sockaddr* addr, socklen_t len) {
     Runtime& rt = Runtime::instance();
     if (rt.mode() != Mode::kActive) return forked_child_error(fd);
     StackLock l(rt);
     SocketFile* f = l.file(fd);
     if (f == nullptr) return kPassToKernel;
+    // AF_UNSPEC dissolves the association (inet_stream_connect, inet_dgram_connect): the
+    // kernel socket is told too, as it answers getpeername-like questions for nothing here.
+    if (addr != nullptr && static_cast<int>(len) >= static_cast<int>(sizeof(sa_family_t)) && addr->sa_family == AF_UNSPEC) {
+        return renew(l, f, /*reset_first=*/true);
+    }
     Endpoint remote;
     if (int r = endpoint_from_sockaddr(addr, len, AddrUse::kConnect, &remote); r != 0) return r;
 
@@ -153,6 +190,31 @@ long listen(int fd, int backlog) {
     return r;
 }
 
+namespace {
+// What an accepted socket takes from its listener (inherited_options.h): the options the
+// program set on the listener, copied kernel socket to kernel socket (only those, so a plain
+// listener costs no system call), and the preload's own per-socket settings.
+void inherit_options(int lfd, const SocketFile* lf, int nfd, SocketFile* nf) {
+    nf->rcvtimeo = lf->rcvtimeo;
+    nf->sndtimeo = lf->sndtimeo;
+    nf->rcvlowat = lf->rcvlowat;
+    nf->inheritable_set = lf->inheritable_set;
+    for (uint32_t bits = lf->inheritable_set; bits != 0; bits &= bits - 1) {
+        const options::Inherited& o = options::kInherited[__builtin_ctz(bits)];
+        alignas(8) unsigned char v[64];
+        socklen_t n = sizeof v;
+        if (real::getsockopt(lfd, o.level, o.name, v, &n) != 0) continue;
+        if (o.level == SOL_SOCKET && (o.name == SO_RCVBUF || o.name == SO_SNDBUF) && n == sizeof(int)) {
+            int half;  // the kernel reports twice what was set; setting it doubles again
+            std::memcpy(&half, v, sizeof half);
+            half /= 2;
+            std::memcpy(v, &half, sizeof half);
+        }
+        real::setsockopt(nfd, o.level, o.name, v, n);
+    }
+}
+}  // namespace
+
 long accept(int fd, sockaddr* addr, socklen_t* len, int flags) {
     Runtime& rt = Runtime::instance();
     if (rt.mode() != Mode::kActive) return forked_child_error(fd);
@@ -183,6 +245,7 @@ long accept(int fd, sockaddr* addr, socklen_t* len, int flags) {
             nf->fd_refs = 1;
             nf->nonblocking = (flags & SOCK_NONBLOCK) != 0;
             nf->options = l.stack().get_options(id);
+            inherit_options(fd, f, nfd, nf);
             rt.fds().exchange(nfd, nf);
             endpoint_to_sockaddr(peer, addr, len);
             return nfd;
@@ -203,8 +266,37 @@ long shutdown(int fd, int how) {
     StackLock l(rt);
     SocketFile* f = l.file(fd);
     if (f == nullptr) return kPassToKernel;
+    if (f->listening) {
+        // inet_shutdown: SHUT_WR leaves a listener alone; reading shut stops listening (the
+        // pending connections are reset) and the socket is as after bind().
+        if (how == SHUT_WR) return 0;
+        return renew(l, f, /*reset_first=*/false);
+    }
     return l.stack().shutdown(f->sock, how, l.now());
 }
+
+namespace {
+// SO_LINGER with a timeout: the last close of a TCP connection sends its FIN and waits until
+// everything is acknowledged or the time is up (tcp_close -> sk_stream_wait_close), whether
+// or not the socket is non-blocking. With unread data the stack resets at once instead, so
+// there is nothing to wait for. A signal ends the wait early, as in the kernel.
+void linger_on_close(StackLock& l, int fd, SocketFile* f) {
+    Stack& s = l.stack();
+    if (f->kind != SocketKind::kTcp || f->listening || s.recv_queue_bytes(f->sock) > 0) return;
+    Endpoint peer;
+    if (s.remote_endpoint(f->sock, &peer) != 0) return;
+    s.shutdown(f->sock, SHUT_WR, l.now());
+    Pin pin(f);
+    const auto deadline = deadline_after(l.now(), seconds(f->options.linger_s));
+    for (;;) {
+        SocketInfo si;
+        if (s.socket_info(f->sock, &si) != 0) return;
+        const std::string_view st = si.state;
+        if (st != "FIN-WAIT-1" && st != "CLOSING" && st != "LAST-ACK" && st != "ESTABLISHED" && st != "CLOSE-WAIT") return;
+        if (l.wait(deadline) != 0 || l.file(fd) != f || f->sock == 0) return;
+    }
+}
+}  // namespace
 
 long close(int fd) {
     Runtime& rt = Runtime::instance();
@@ -216,6 +308,8 @@ long close(int fd) {
     StackLock l(rt);
     SocketFile* f = l.file(fd);
     if (f == nullptr) return kPassToKernel;
+    if (f->fd_refs == 1 && f->options.linger && f->options.linger_s > 0) linger_on_close(l, fd, f);
+    if (l.file(fd) != f) return kPassToKernel;  // closed or handed over while we waited
     rt.fds().exchange(fd, nullptr);
     rt.release_file(f, l.now());
     // Still under the lock: the number must not be reused by another thread's socket()
@@ -339,25 +433,54 @@ long ioctl(int fd, unsigned long request, void* arg) {
 }
 
 namespace {
-// TCP_INFO from what the stack API shows: the state only (derived from readiness; the stack
-// does not expose its state machine); rtt, cwnd, mss, counts of packets and the rest are zero
-// until the stack exposes them. A connecting socket is neither readable nor writable with nothing queued.
+uint8_t linux_tcp_state(std::string_view st) {
+    static constexpr std::pair<std::string_view, uint8_t> kStates[] = {
+        {"ESTABLISHED", TCP_ESTABLISHED}, {"SYN-SENT", TCP_SYN_SENT},   {"SYN-RECEIVED", TCP_SYN_RECV},
+        {"FIN-WAIT-1", TCP_FIN_WAIT1},    {"FIN-WAIT-2", TCP_FIN_WAIT2}, {"TIME-WAIT", TCP_TIME_WAIT},
+        {"CLOSE-WAIT", TCP_CLOSE_WAIT},   {"LAST-ACK", TCP_LAST_ACK},    {"LISTEN", TCP_LISTEN},
+        {"CLOSING", TCP_CLOSING},
+    };
+    for (const auto& [name, v] : kStates) if (name == st) return v;
+    return TCP_CLOSE;
+}
+
+uint32_t micros(Duration d) { return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(d).count()); }
+
+// TCP_INFO from the stack's snapshot of the connection. Fields the stack does not track
+// (packet counts: unacked, sacked, lost; rcv_mss, which Linux estimates from the largest
+// segment seen; the byte and delivery counters) stay zero, except rcv_mss, reported as
+// Linux's initial estimate (536, capped by the send MSS).
 tcp_info stack_tcp_info(StackLock& l, SocketFile* f) {
     tcp_info ti{};
-    Stack& s = l.stack();
-    Endpoint peer;
-    const uint32_t ev = s.poll_events(f->sock);
-    if (f->listening) {
-        ti.tcpi_state = TCP_LISTEN;
-    } else if (s.remote_endpoint(f->sock, &peer) != 0 || (ev & readiness::kHup)) {
+    SocketInfo si;
+    if (l.stack().socket_info(f->sock, &si) != 0) {
         ti.tcpi_state = TCP_CLOSE;
-    } else if (ev & readiness::kRdHup) {
-        ti.tcpi_state = TCP_CLOSE_WAIT;
-    } else if (!(ev & (readiness::kIn | readiness::kOut | readiness::kErr)) && s.send_queue_bytes(f->sock) == 0) {
-        ti.tcpi_state = TCP_SYN_SENT;
-    } else {
-        ti.tcpi_state = TCP_ESTABLISHED;
+        return ti;
     }
+    ti.tcpi_state = linux_tcp_state(si.state);
+    ti.tcpi_ca_state = 0;  // TCP_CA_Open
+    ti.tcpi_retransmits = static_cast<uint8_t>(std::min(si.backoff, 255));
+    ti.tcpi_backoff = static_cast<uint8_t>(std::min(si.backoff, 255));
+    if (si.ts_ok) ti.tcpi_options |= TCPI_OPT_TIMESTAMPS;
+    if (si.sack_ok) ti.tcpi_options |= TCPI_OPT_SACK;
+    if (si.wscale_ok) {
+        ti.tcpi_options |= TCPI_OPT_WSCALE;
+        ti.tcpi_snd_wscale = si.snd_wscale & 0xf;
+        ti.tcpi_rcv_wscale = si.rcv_wscale & 0xf;
+    }
+    if (ti.tcpi_state == TCP_LISTEN || ti.tcpi_state == TCP_CLOSE) return ti;
+    constexpr uint32_t kLinuxDefaultMss = 536;  // TCP_MSS_DEFAULT
+    ti.tcpi_rto = micros(si.rto);
+    ti.tcpi_ato = 40000;  // TCP_ATO_MIN, the delayed-ACK timer's floor
+    ti.tcpi_snd_mss = si.snd_mss;
+    ti.tcpi_rcv_mss = si.snd_mss > 0 ? std::min(si.snd_mss, kLinuxDefaultMss) : 0;
+    ti.tcpi_rtt = micros(si.srtt);
+    ti.tcpi_rttvar = micros(si.rttvar);
+    const uint32_t mss = si.snd_mss > 0 ? si.snd_mss : kLinuxDefaultMss;
+    ti.tcpi_snd_cwnd = si.cwnd / mss;
+    ti.tcpi_snd_ssthresh = si.ssthresh == UINT32_MAX ? 0x7fffffff : si.ssthresh / mss;  // TCP_INFINITE_SSTHRESH
+    ti.tcpi_total_retrans = si.retransmits;
+    ti.tcpi_pmtu = 1500;
     return ti;
 }
 }  // namespace
@@ -365,7 +488,8 @@ tcp_info stack_tcp_info(StackLock& l, SocketFile* f) {
 long getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
     Runtime& rt = Runtime::instance();
     const bool tcp_info_opt = level == IPPROTO_TCP && name == TCP_INFO;
-    const bool ours = (level == SOL_SOCKET && (name == SO_ERROR || name == SO_ACCEPTCONN)) || tcp_info_opt;
+    const bool maxseg_opt = level == IPPROTO_TCP && name == TCP_MAXSEG;
+    const bool ours = (level == SOL_SOCKET && (name == SO_ERROR || name == SO_ACCEPTCONN)) || tcp_info_opt || maxseg_opt;
     if (!ours) return kPassToKernel;  // the kernel socket holds every option we were given
     if (rt.mode() != Mode::kActive) return forked_child_error(fd);
     if (len == nullptr || val == nullptr) return -EFAULT;
@@ -378,6 +502,20 @@ long getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
         const tcp_info ti = stack_tcp_info(l, f);
         const socklen_t n = std::min<socklen_t>(*len, sizeof ti);
         std::memcpy(val, &ti, n);
+        *len = n;
+        return 0;
+    }
+    if (maxseg_opt) {
+        // Connected: the MSS in use (do_tcp_getsockopt's mss_cache); before that the kernel
+        // socket knows (the user's value or 536).
+        SocketInfo si;
+        if (f->kind != SocketKind::kTcp || l.stack().socket_info(f->sock, &si) != 0 || si.remote.port == 0 || si.snd_mss == 0 ||
+            f->listening) {
+            return kPassToKernel;
+        }
+        const int v = static_cast<int>(si.snd_mss);
+        const socklen_t n = std::min<socklen_t>(*len, sizeof v);
+        std::memcpy(val, &v, n);
         *len = n;
         return 0;
     }
@@ -396,13 +534,18 @@ long setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
     const bool timeouts = level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO);
     const bool lowat = level == SOL_SOCKET && name == SO_RCVLOWAT;
     const bool stack_option =
-        (level == SOL_SOCKET && (name == SO_REUSEADDR || name == SO_KEEPALIVE || name == SO_RCVBUF || name == SO_SNDBUF)) ||
-        (level == IPPROTO_TCP && name == TCP_NODELAY) || (level == IPPROTO_IP && (name == IP_TTL || name == IP_TOS));
-    if (!timeouts && !stack_option && !lowat) return 0;
+        (level == SOL_SOCKET && (name == SO_REUSEADDR || name == SO_REUSEPORT || name == SO_BROADCAST || name == SO_KEEPALIVE ||
+                                 name == SO_RCVBUF || name == SO_SNDBUF || name == SO_LINGER)) ||
+        (level == IPPROTO_TCP && (name == TCP_NODELAY || name == TCP_CORK || name == TCP_KEEPIDLE || name == TCP_KEEPINTVL ||
+                                  name == TCP_KEEPCNT || name == TCP_USER_TIMEOUT || name == TCP_MAXSEG)) ||
+        (level == IPPROTO_IP && (name == IP_TTL || name == IP_TOS));
+    const uint32_t inherit_bit = options::inherited_bit(level, name);
+    if (!timeouts && !stack_option && !lowat && inherit_bit == 0) return 0;
 
     StackLock l(rt);
     SocketFile* f = l.file(fd);
     if (f == nullptr) return 0;
+    f->inheritable_set |= inherit_bit;
     if (timeouts) {
         timeval tv{};
         std::memcpy(&tv, val, std::min<size_t>(len, sizeof tv));
@@ -416,31 +559,49 @@ long setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
         f->rcvlowat = v < 0 ? INT_MAX : (v == 0 ? 1 : v);
         return 0;
     }
-    int v = 0;
-    if (len >= sizeof(int)) {
-        std::memcpy(&v, val, sizeof v);
-    } else if (len >= 1) {
-        v = *static_cast<const unsigned char*>(val);
-    }
+    if (!stack_option) return 0;
     SocketOptions o = f->options;
-    if (level == SOL_SOCKET) {
-        if (name == SO_REUSEADDR) o.reuse_addr = v != 0;
-        if (name == SO_KEEPALIVE) o.keepalive = v != 0;
-        if (name == SO_RCVBUF) o.rcvbuf = v;
-        if (name == SO_SNDBUF) o.sndbuf = v;
-    } else if (level == IPPROTO_TCP) {
-        o.tcp_nodelay = v != 0;
-    } else if (name == IP_TTL) {
-        o.ttl = static_cast<uint8_t>(v == -1 ? 64 : v);  // -1: the default
+    if (level == SOL_SOCKET && name == SO_LINGER) {
+        linger lg{};
+        std::memcpy(&lg, val, std::min<size_t>(len, sizeof lg));
+        o.linger = lg.l_onoff != 0;
+        o.linger_s = std::max(lg.l_linger, 0);
     } else {
-        o.tos = static_cast<uint8_t>(v);
+        int v = 0;
+        if (len >= sizeof(int)) {
+            std::memcpy(&v, val, sizeof v);
+        } else if (len >= 1) {
+            v = *static_cast<const unsigned char*>(val);
+        }
+        if (level == SOL_SOCKET) {
+            if (name == SO_REUSEADDR) o.reuse_addr = v != 0;
+            if (name == SO_REUSEPORT) o.reuse_port = v != 0;
+            if (name == SO_BROADCAST) o.broadcast = v != 0;
+            if (name == SO_KEEPALIVE) o.keepalive = v != 0;
+            if (name == SO_RCVBUF) o.rcvbuf = v;
+            if (name == SO_SNDBUF) o.sndbuf = v;
+        } else if (level == IPPROTO_TCP) {
+            if (name == TCP_NODELAY) o.tcp_nodelay = v != 0;
+            if (name == TCP_CORK) o.tcp_cork = v != 0;
+            if (name == TCP_KEEPIDLE) o.keepidle_s = v;
+            if (name == TCP_KEEPINTVL) o.keepintvl_s = v;
+            if (name == TCP_KEEPCNT) o.keepcnt = v;
+            if (name == TCP_USER_TIMEOUT) o.user_timeout_ms = static_cast<uint32_t>(v);
+            if (name == TCP_MAXSEG) o.maxseg = static_cast<uint16_t>(v);
+        } else if (name == IP_TTL) {
+            o.ttl = static_cast<uint8_t>(v == -1 ? 64 : v);  // -1: the default
+        } else {
+            o.tos = static_cast<uint8_t>(v);
+        }
     }
     if (int r = l.stack().set_options(f->sock, o); r < 0) return r;
     f->options = o;
     return 0;
 }
 
-long getsockname(int fd, sockaddr* addr, socklen_t* len) {
+namespace {
+// getsockname and getpeername: the stack's endpoint of the socket, in the caller's buffer.
+long endpoint_call(int fd, sockaddr* addr, socklen_t* len, int (Stack::*which)(int, Endpoint*) const) {
     Runtime& rt = Runtime::instance();
     if (rt.mode() != Mode::kActive) return forked_child_error(fd);
     if (addr == nullptr || len == nullptr) return -EFAULT;
@@ -448,21 +609,14 @@ long getsockname(int fd, sockaddr* addr, socklen_t* len) {
     SocketFile* f = l.file(fd);
     if (f == nullptr) return kPassToKernel;
     Endpoint ep;
-    if (int r = l.stack().local_endpoint(f->sock, &ep); r < 0) return r;
+    if (int r = (l.stack().*which)(f->sock, &ep); r < 0) return r;
     return endpoint_to_sockaddr(ep, addr, len);
 }
+}  // namespace
 
-long getpeername(int fd, sockaddr* addr, socklen_t* len) {
-    Runtime& rt = Runtime::instance();
-    if (rt.mode() != Mode::kActive) return forked_child_error(fd);
-    if (addr == nullptr || len == nullptr) return -EFAULT;
-    StackLock l(rt);
-    SocketFile* f = l.file(fd);
-    if (f == nullptr) return kPassToKernel;
-    Endpoint ep;
-    if (int r = l.stack().remote_endpoint(f->sock, &ep); r < 0) return r;
-    return endpoint_to_sockaddr(ep, addr, len);
-}
+long getsockname(int fd, sockaddr* addr, socklen_t* len) { return endpoint_call(fd, addr, len, &Stack::local_endpoint); }
+
+long getpeername(int fd, sockaddr* addr, socklen_t* len) { return endpoint_call(fd, addr, len, &Stack::remote_endpoint); }
 
 long forked_child_error(int fd) {
     static std::atomic<bool> said{false};
