@@ -1,0 +1,244 @@
+// Cases for the socket API edges the preload emulates itself: bad user buffers (EFAULT, and
+// the program's own SIGSEGV handling around our fault guard), MSG_TRUNC on TCP, UDP ports
+// shared with SO_REUSEADDR/SO_REUSEPORT, options an accepted socket inherits, SO_LINGER,
+// disconnect with AF_UNSPEC and shutdown of listeners and UDP sockets.
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+#include "conform.h"
+
+namespace conform {
+namespace {
+
+char g_data[1 << 17];
+
+// A page with no access: the first byte of a buffer that is not there.
+char* unmapped_page() {
+    void* p = mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return static_cast<char*>(p);
+}
+
+int bound_udp(uint16_t port, bool reuseaddr, bool reuseport) {
+    int fd = udp_socket();
+    if (reuseaddr) setopt_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+    if (reuseport) setopt_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
+    sockaddr_in a = any_addr(port);
+    Line("bind").ret(bind(fd, sa(a), sizeof a));
+    return fd;
+}
+
+sigjmp_buf g_jump;
+void jump_out(int) { siglongjmp(g_jump, 1); }
+
+// Faults on purpose and reports whether the program's handler got it.
+void fault_and_catch(const char* step) {
+    if (sigsetjmp(g_jump, 1) == 0) {
+        volatile char* bad = unmapped_page();
+        (void)*bad;
+        Line(step).kv("caught", 0);
+    } else {
+        Line(step).kv("caught", 1);
+    }
+}
+
+}  // namespace
+
+// ---- bad buffers --------------------------------------------------------------------------
+
+CONFORM_CASE(api_recv_into_readonly_buffer) {
+    int fd = dial(kEcho);
+    send(fd, "abc", 3, 0);
+    wait_inq(fd, 3);
+    static const char kConst[16] = "constant";
+    Line("recv").ret(recv(fd, const_cast<char*>(kConst), 10, 0));
+    Line("data_kept").ret(recv(fd, g_data, 10, 0)).data(std::string(g_data, 3));
+}
+CONFORM_CASE(api_recv_bad_buffer_udp_drops_datagram) {
+    int fd = udp_dial(kUdpEcho);
+    send(fd, "one", 3, 0);
+    poll1(fd, POLLIN, kWaitMs);
+    Line("recv").ret(recv(fd, unmapped_page(), 10, 0));
+    Line("next").ret(recv(fd, g_data, 10, MSG_DONTWAIT));
+}
+CONFORM_CASE(api_sendmsg_second_iov_bad) {
+    int fd = dial(kEcho);
+    iovec io[2] = {{g_data, 4}, {unmapped_page(), 4}};
+    msghdr m{};
+    m.msg_iov = io;
+    m.msg_iovlen = 2;
+    Line("sendmsg").ret(sendmsg(fd, &m, 0));
+}
+CONFORM_CASE(api_recv_bad_buffer_nothing_queued_nonblocking) {
+    int fd = dial(kEcho);
+    Line("recv").ret(recv(fd, unmapped_page(), 10, MSG_DONTWAIT));
+}
+CONFORM_CASE(api_program_sigsegv_handler_after_socket) {
+    int fd = udp_socket();  // the stack (and its fault guard) comes up
+    Line("socket").fd(fd);
+    struct sigaction sa {};
+    sa.sa_handler = jump_out;
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old {};
+    Line("sigaction").ret(sigaction(SIGSEGV, &sa, &old)).kv("old_default", old.sa_handler == SIG_DFL);
+    fault_and_catch("fault");
+    struct sigaction now {};
+    sigaction(SIGSEGV, nullptr, &now);
+    Line("reported").kv("ours", now.sa_handler == jump_out);
+    fault_and_catch("fault_again");
+}
+CONFORM_CASE(api_program_sigsegv_handler_before_socket) {
+    struct sigaction sa {};
+    sa.sa_handler = jump_out;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, nullptr);
+    int fd = udp_socket();
+    Line("socket").fd(fd);
+    fault_and_catch("fault");
+    Line("recv").ret(recv(fd, unmapped_page(), 10, MSG_DONTWAIT));
+}
+
+// ---- MSG_TRUNC on TCP -----------------------------------------------------------------------
+
+CONFORM_CASE(api_trunc_tcp_waitall_discards) {
+    int fd = dial(kEcho);
+    send(fd, "0123456789", 10, 0);
+    Line("recv_trunc").ret(recv(fd, nullptr, 8, MSG_TRUNC | MSG_WAITALL));
+    Line("rest").ret(recv(fd, g_data, 10, 0)).data(std::string(g_data, 2));
+}
+
+// ---- UDP port sharing ------------------------------------------------------------------------
+
+CONFORM_CASE(api_udp_reuseaddr_connected_gets_its_peer) {
+    // iperf3 -u's server: the first socket connects to the client, a second rebinds the port.
+    int a = bound_udp(fixed_port(20), true, false);
+    int b = bound_udp(fixed_port(20), true, false);
+    sockaddr_in to = peer_addr(kUdpEcho);
+    Line("connect_a").ret(connect(a, sa(to), sizeof to));
+    Line("send_a").ret(send(a, "x", 1, 0));
+    poll1(a, POLLIN, kWaitMs);
+    Line("recv_a").ret(recv(a, g_data, 10, 0)).data(std::string(g_data, 1));
+    Line("sendto_b").ret(sendto(b, "y", 1, 0, sa(to), sizeof to));
+    poll1(a, POLLIN, kWaitMs);
+    Line("recv_a_again").ret(recv(a, g_data, 10, MSG_DONTWAIT)).data(std::string(g_data, 1));
+    Line("recv_b").ret(recv(b, g_data, 10, MSG_DONTWAIT));
+}
+CONFORM_CASE(api_udp_reuseaddr_only_first) {
+    bound_udp(fixed_port(21), true, false);
+    bound_udp(fixed_port(21), false, false);
+}
+CONFORM_CASE(api_udp_reuseport_both) {
+    bound_udp(fixed_port(22), false, true);
+    bound_udp(fixed_port(22), false, true);
+    bound_udp(fixed_port(22), true, false);
+}
+CONFORM_CASE(api_udp_reuseaddr_after_close) {
+    int a = bound_udp(fixed_port(23), true, false);
+    close(a);
+    bound_udp(fixed_port(23), false, false);
+}
+
+// ---- accepted sockets inherit --------------------------------------------------------------
+
+CONFORM_CASE(api_accept_inherits_keepalive_timings_and_linger) {
+    uint16_t port;
+    int l = listener(&port);
+    setopt_int(l, IPPROTO_TCP, TCP_KEEPIDLE, 30);
+    setopt_int(l, IPPROTO_TCP, TCP_KEEPINTVL, 7);
+    setopt_int(l, IPPROTO_TCP, TCP_KEEPCNT, 4);
+    setopt_int(l, SOL_SOCKET, SO_RCVBUF, 65536);
+    linger lg{1, 5};
+    setsockopt(l, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    timeval tv{2, 0};
+    setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    peer_connects(port, "hold");
+    int fd = accept(l, nullptr, nullptr);
+    { Line o("keepidle"); getopt_int(o, fd, IPPROTO_TCP, TCP_KEEPIDLE); }
+    { Line o("keepintvl"); getopt_int(o, fd, IPPROTO_TCP, TCP_KEEPINTVL); }
+    { Line o("keepcnt"); getopt_int(o, fd, IPPROTO_TCP, TCP_KEEPCNT); }
+    { Line o("rcvbuf"); getopt_int(o, fd, SOL_SOCKET, SO_RCVBUF); }
+    linger got{};
+    socklen_t len = sizeof got;
+    Line("linger").ret(getsockopt(fd, SOL_SOCKET, SO_LINGER, &got, &len)).kv("onoff", got.l_onoff).kv("linger", got.l_linger);
+    timeval t{};
+    len = sizeof t;
+    Line("rcvtimeo").ret(getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &t, &len)).kv("sec", t.tv_sec);
+    { Line o("nodelay_not_set"); getopt_int(o, fd, IPPROTO_TCP, TCP_NODELAY); }
+}
+CONFORM_CASE(api_accept_inherits_rcvtimeo_behaviour) {
+    uint16_t port;
+    int l = listener(&port);
+    timeval tv{0, 200000};
+    setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    peer_connects(port, "hold");
+    int fd = accept(l, nullptr, nullptr);
+    Line("recv").ret(recv(fd, g_data, 10, 0));  // times out instead of blocking forever
+}
+
+// ---- SO_LINGER with a timeout ----------------------------------------------------------------
+
+CONFORM_CASE(api_so_linger_timeout_close_delivers_all) {
+    int ctl = -1;
+    int fd = accepted("watch", &ctl);
+    linger lg{1, 10};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    ssize_t n = send(fd, g_data, 100000, 0);
+    Line("send").ret(n);
+    Line("close").ret(close(fd));
+    Line("peer_saw").kv("result", ctl_line(ctl));
+}
+
+// ---- disconnect and shutdown ------------------------------------------------------------------
+
+CONFORM_CASE(api_tcp_af_unspec_then_connect_again) {
+    int fd = dial(kEcho);
+    sockaddr_in un{};
+    un.sin_family = AF_UNSPEC;
+    Line("connect_unspec").ret(connect(fd, sa(un), sizeof un));
+    sockaddr_in to = peer_addr(kEcho);
+    Line("connect_again").ret(connect(fd, sa(to), sizeof to));
+    Line("send").ret(send(fd, "hi", 2, 0));
+    Line("echo").data(read_n(fd, 2));
+}
+CONFORM_CASE(api_udp_af_unspec_keeps_bound_port) {
+    int fd = bound_udp(fixed_port(24), false, false);
+    sockaddr_in to = peer_addr(kUdpEcho);
+    connect(fd, sa(to), sizeof to);
+    sockaddr_in un{};
+    un.sin_family = AF_UNSPEC;
+    Line("connect_unspec").ret(connect(fd, sa(un), sizeof un));
+    { Line l("name"); sockname(l, fd); }
+    Line("send_unconnected").ret(send(fd, "x", 1, 0));
+}
+CONFORM_CASE(api_listener_shutdown_rd_listen_again) {
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    setopt_int(l, SOL_SOCKET, SO_REUSEADDR, 1);
+    sockaddr_in a = any_addr(fixed_port(25));
+    Line("bind").ret(bind(l, sa(a), sizeof a));
+    Line("listen").ret(listen(l, 4));
+    Line("shutdown").ret(shutdown(l, SHUT_RD));
+    Line("listen_again").ret(listen(l, 4));
+    { Line n("name"); sockname(n, l); }
+    peer_connects(fixed_port(25), "hold");
+    poll1(l, POLLIN, kWaitMs);
+    Line("accept").fd(accept(l, nullptr, nullptr));
+}
+CONFORM_CASE(api_udp_shutdown_rd_poll) {
+    int fd = udp_dial(kUdpEcho);
+    Line("shutdown").ret(shutdown(fd, SHUT_RD));
+    pollfd p{fd, POLLIN | POLLOUT | POLLRDHUP, 0};
+    Line("poll").ret(poll(&p, 1, 0)).kv("in", (p.revents & POLLIN) != 0).kv("rdhup", (p.revents & POLLRDHUP) != 0)
+        .kv("hup", (p.revents & POLLHUP) != 0);
+    shutdown(fd, SHUT_WR);
+    p.revents = 0;
+    Line("poll_rdwr").ret(poll(&p, 1, 0)).kv("hup", (p.revents & POLLHUP) != 0);
+}
+
+}  // namespace conform
