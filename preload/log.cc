@@ -1,6 +1,7 @@
 #include "preload/log.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,8 +20,9 @@ std::atomic<int> g_level{static_cast<int>(LogLevel::kWarn)};
 std::atomic<int> g_fd{2};
 
 // Where the log file's fd goes: high, away from the small numbers programs dup2 onto and
-// from the runtime's own band just below 4096.
-constexpr int kLogFdFloor = 3000;
+// from the runtime's own band just below 4096 (or below the soft RLIMIT_NOFILE).
+constexpr rlim_t kLogFdFloor = 3000;
+constexpr rlim_t kLogFdBelowLimit = 128;
 
 constexpr size_t kLineMax = 512;
 
@@ -77,7 +79,13 @@ bool set_log_file(const char* path) {
         errno = saved_errno;
         return false;
     }
-    const int high = static_cast<int>(syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, kLogFdFloor));
+    rlimit rl{};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rlim_t floor = kLogFdFloor;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < floor + kLogFdBelowLimit) {
+        floor = rl.rlim_cur > 2 * kLogFdBelowLimit ? rl.rlim_cur - 2 * kLogFdBelowLimit : 0;
+    }
+    const int high = floor > static_cast<rlim_t>(fd) ? static_cast<int>(syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, static_cast<int>(floor))) : -1;
     if (high >= 0) {
         syscall(SYS_close, fd);
         fd = high;
