@@ -25,6 +25,9 @@ udp_pid=
 cleanup() {
     local p
     for p in $echo_pid $udp_pid; do
+        # socat's per-connection children first: one whose client vanished with the lab
+        # would otherwise poll its dead connection forever.
+        pkill -P "$p" 2>/dev/null
         kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
     done
     lab_down "$lab" >/dev/null 2>&1
