@@ -1,6 +1,7 @@
 // Helpers shared by the calls_*.cc files.
 #pragma once
 
+#include "preload/kernel_listener.h"
 #include "preload/runtime.h"
 #include "preload/socket_file.h"
 
@@ -21,13 +22,15 @@ private:
 
 // The socket's readiness as poll and epoll report it: the stack's, except that a TCP socket
 // with SO_RCVLOWAT is readable only from that many bytes, or at end of stream or error
-// (tcp_stream_is_readable).
+// (tcp_stream_is_readable), and a listener is also readable for its kernel half's queue.
 inline uint32_t socket_readiness(Stack& s, const SocketFile* f) {
     uint32_t ev = s.poll_events(f->sock);
     if (f->rcvlowat > 1 && (ev & readiness::kIn) && !(ev & (readiness::kHup | readiness::kRdHup | readiness::kErr)) &&
         !f->listening && s.recv_queue_bytes(f->sock) < static_cast<size_t>(f->rcvlowat)) {
         ev &= ~readiness::kIn;
     }
+    // A listener's connections may also wait in its kernel half (kernel_listener.h).
+    if (f->listening && !(ev & readiness::kIn) && kernel_listener::pending(f)) ev |= readiness::kIn;
     return ev;
 }
 

@@ -98,12 +98,32 @@ void ring_doorbell(EpollSet* s) {
     }
 }
 
-// Removes doorbell events from a kernel result; returns the new count.
+// A listener's kernel half (kernel_listener.h) is registered in the kernel set of every epoll
+// set holding the listener, edge-triggered, with this cookie: it only wakes the sleepers.
+constexpr uint64_t kKernelListenerCookie = 0x7573746b6c697374;  // "ustklist"
+std::atomic<bool> g_kernel_listener_registered{false};
+
+// Under the epoll lock.
+void register_kernel_half(EpollSet* s, const SocketFile* f) {
+    const int k = f->kernel_listener;
+    if (k < 0) return;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLET;
+    ev.data.u64 = kKernelListenerCookie;
+    g_kernel_listener_registered.store(true, std::memory_order_release);
+    if (real::epoll_ctl(s->epfd, EPOLL_CTL_ADD, k, &ev) != 0 && errno != EEXIST) {
+        USTACK_LOG_DEBUG("epoll fd %d cannot watch the kernel half of a listener (%s)", s->epfd, strerrordesc_np(errno));
+    }
+}
+
+// Removes our internal events (doorbell, kernel halves) from a kernel result; returns the new count.
 int strip_doorbell(epoll_event* evs, int n) {
-    if (!g_doorbell_made.load(std::memory_order_acquire)) return n;
+    if (!g_doorbell_made.load(std::memory_order_acquire) && !g_kernel_listener_registered.load(std::memory_order_acquire)) {
+        return n;
+    }
     int out = 0;
     for (int i = 0; i < n; ++i) {
-        if (evs[i].data.u64 != kDoorbellCookie) evs[out++] = evs[i];
+        if (evs[i].data.u64 != kDoorbellCookie && evs[i].data.u64 != kKernelListenerCookie) evs[out++] = evs[i];
     }
     return out;
 }
@@ -328,6 +348,7 @@ long ctl_stack(int epfd, int op, int fd, epoll_event* ev) {
             e->events = with_always(events);
             e->data = ev->data;
             link(s, e);
+            register_kernel_half(s, f);
             // A thread asleep on this set in the kernel (it had no stack entry) must look again.
             if (s->entries.load(std::memory_order_relaxed) == 1) ring_doorbell(s);
             break;
@@ -342,6 +363,11 @@ long ctl_stack(int epfd, int op, int fd, epoll_event* ev) {
         default:
             if (e == nullptr) return -ENOENT;
             unlink(e);
+            if (const int k = f->kernel_listener; k >= 0) {
+                bool still_here = false;  // the same listener under another fd number
+                for (EpollEntry* o = f->watchers; o != nullptr; o = o->target_next) still_here |= o->set == s;
+                if (!still_here) (void)real::epoll_ctl(s->epfd, EPOLL_CTL_DEL, k, nullptr);
+            }
             break;
     }
     rt.wake_waiters();  // a sleeping epoll_wait on this set must look again
@@ -547,6 +573,11 @@ void file_handed_over(SocketFile* f) {
         }
         unlink(e);
     }
+}
+
+void kernel_listener_started(SocketFile* f) {
+    EpollLock lock;
+    for (EpollEntry* e = f->watchers; e != nullptr; e = e->target_next) register_kernel_half(e->set, f);
 }
 
 bool readable(StackLock& l, int epfd) {

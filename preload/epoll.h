@@ -130,6 +130,10 @@ inline void send_blocked(SocketFile* f) {
     for (EpollEntry* e = f->watchers; e != nullptr; e = e->target_next) e->state.reported &= ~(EPOLLOUT | EPOLLWRNORM);
 }
 // For poll/select of an epoll fd: does the set have a stack entry ready?
+// The listener f started listening on its kernel half too (kernel_listener.h): the epoll sets
+// that hold it watch the half as well (under the stack lock).
+void kernel_listener_started(SocketFile* f);
+
 bool readable(StackLock& l, int epfd);
 // fork child: the parent's sets are dead ends; forget them and re-make the lock.
 void on_fork_child();

@@ -2,7 +2,8 @@
 //
 // Stack readiness comes from stack.poll_events(); kernel fds go to the real poll() together
 // with this thread's waiter eventfd, so one sleep covers both. A stack socket's kernel fd is
-// never given to the real poll (it is an idle placeholder and would never be ready). An epoll
+// never given to the real poll (it is an idle placeholder and would never be ready), except
+// the duplicate of a listener's kernel half (kernel_listener.h), in its place. An epoll
 // fd with stack registrations goes to the real poll (its kernel half) and is also readable
 // when one of its stack entries is ready (epoll.h).
 #include <sys/resource.h>
@@ -81,8 +82,16 @@ long poll(pollfd* fds, nfds_t n, std::optional<Duration> timeout, const sigset_t
         if (k < 0) return -errno;
         for (nfds_t i = 0; i < n; ++i) {
             if (kfds[i].fd < 0) continue;
-            if (fds[i].revents != 0 && kfds[i].revents != 0) --k;
-            fds[i].revents = static_cast<short>(fds[i].revents | kfds[i].revents);
+            const short kr = kfds[i].revents;
+            if (kfds[i].fd != fds[i].fd) {  // a listener's kernel half: readable if asked for
+                const short asked = static_cast<short>(kr & fds[i].events & (POLLIN | POLLRDNORM));
+                if (kr != 0) --k;                             // not an fd of its own
+                if (asked != 0 && fds[i].revents == 0) ++k;  // ready through its kernel half only
+                fds[i].revents = static_cast<short>(fds[i].revents | asked);
+                continue;
+            }
+            if (fds[i].revents != 0 && kr != 0) --k;
+            fds[i].revents = static_cast<short>(fds[i].revents | kr);
         }
         return stack_ready + k;
     };
@@ -100,13 +109,22 @@ long poll(pollfd* fds, nfds_t n, std::optional<Duration> timeout, const sigset_t
     }
 
     StackLock l(rt);
+    // A stack socket's kernel fd is idle, except a listener's kernel half: its duplicate is
+    // waited on and looked at with the kernel fds, in the socket's place.
+    for (nfds_t i = 0; i < n; ++i) {
+        if (kfds[i].fd >= 0 || fds[i].fd < 0) continue;
+        if (SocketFile* f = l.file(fds[i].fd); f != nullptr && f->kernel_listener >= 0) {
+            kfds[i].fd = f->kernel_listener;
+            kfds[i].events = POLLIN;
+        }
+    }
     const std::optional<Instant> deadline = timeout ? std::optional<Instant>(l.now() + *timeout) : std::nullopt;
     bool last_look = timeout && timeout->count() <= 0;
     for (;;) {
         int ready = 0;
         for (nfds_t i = 0; i < n; ++i) {
             if (fds[i].fd < 0) continue;
-            if (kfds[i].fd >= 0) {
+            if (kfds[i].fd == fds[i].fd) {  // a kernel fd
                 if (any_epoll && epoll::has_entries(fds[i].fd)) {
                     fds[i].revents = epoll::readable(l, fds[i].fd) ? static_cast<short>(fds[i].events & (POLLIN | POLLRDNORM)) : 0;
                     if (fds[i].revents != 0) ++ready;

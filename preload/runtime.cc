@@ -19,6 +19,7 @@
 #include "preload/epoll.h"
 #include "preload/impair_env.h"
 #include "preload/fault_guard.h"
+#include "preload/kernel_listener.h"
 #include "preload/log.h"
 #include "preload/real.h"
 #include "preload/stats_export.h"
@@ -320,6 +321,7 @@ void Runtime::wake_waiters() {
 void Runtime::release_file(SocketFile* file, Instant now) {
     if (--file->fd_refs > 0) return;
     if (file->watchers != nullptr) epoll::file_released(file);
+    kernel_listener::release(file);
     if (file->sock > 0) stack_->close(file->sock, now);
     file->sock = 0;
     if (file->pins == 0) delete file;

@@ -15,6 +15,7 @@
 #include "preload/calls_internal.h"
 #include "preload/epoll.h"
 #include "preload/inherited_options.h"
+#include "preload/kernel_listener.h"
 #include "preload/log.h"
 #include "preload/real.h"
 #include "preload/runtime.h"
@@ -62,6 +63,7 @@ long socket(int domain, int type, int protocol) {
 void hand_over(StackLock& l, int fd, SocketFile* f) {
     Runtime& rt = l.runtime();
     if (f->watchers != nullptr) epoll::file_handed_over(f);
+    kernel_listener::release(f);  // the kernel socket itself stays, listening if it was
     if (f->fd_refs == 1) {
         rt.fds().exchange(fd, nullptr);
     } else {  // dup'ed: find the others (a scan of the table; rare)
@@ -81,8 +83,9 @@ namespace {
 // listener stops listening and how connect(AF_UNSPEC) dissolves an association, which the
 // stack has no call for. With reset_first, a TCP connection is aborted with RST (as
 // tcp_disconnect does). Threads blocked on the old socket wake and look again.
-int renew(StackLock& l, SocketFile* f, bool reset_first) {
+int renew(StackLock& l, int fd, SocketFile* f, bool reset_first) {
     Stack& s = l.stack();
+    kernel_listener::stop(fd, f);
     const SocketOptions kept = f->options;
     if (reset_first && f->kind == SocketKind::kTcp) {
         SocketOptions abort = kept;
@@ -113,7 +116,7 @@ long connect(int fd, const sockaddr* addr, socklen_t len) {
     // AF_UNSPEC dissolves the association (inet_stream_connect, inet_dgram_connect): the
     // kernel socket is told too, as it answers getpeername-like questions for nothing here.
     if (addr != nullptr && static_cast<int>(len) >= static_cast<int>(sizeof(sa_family_t)) && addr->sa_family == AF_UNSPEC) {
-        return renew(l, f, /*reset_first=*/true);
+        return renew(l, fd, f, /*reset_first=*/true);
     }
     Endpoint remote;
     if (int r = endpoint_from_sockaddr(addr, len, AddrUse::kConnect, &remote); r != 0) return r;
@@ -186,7 +189,10 @@ long listen(int fd, int backlog) {
     SocketFile* f = l.file(fd);
     if (f == nullptr) return kPassToKernel;
     int r = l.stack().listen(f->sock, backlog);
-    if (r == 0) f->listening = true;
+    if (r == 0) {
+        f->listening = true;
+        kernel_listener::start(l, fd, f, backlog);
+    }
     return r;
 }
 
@@ -250,8 +256,13 @@ long accept(int fd, sockaddr* addr, socklen_t* len, int flags) {
             endpoint_to_sockaddr(peer, addr, len);
             return nfd;
         }
+        if (id == -EAGAIN) {  // the kernel half's queue (kernel_listener.h)
+            if (const long k = kernel_listener::accept(f, addr, len, flags); k != -EAGAIN) return k;
+        }
         if (id != -EAGAIN || f->nonblocking) return id;
-        const int w = l.wait(deadline);
+        // Sleeps on the kernel half too ([1] is the waiter's slot).
+        pollfd kernel_half[2] = {{f->kernel_listener, POLLIN, 0}, {}};
+        const int w = kernel_half[0].fd >= 0 ? l.wait(kernel_half, 1, deadline) : l.wait(deadline);
         if (l.file(fd) != f || f->sock == 0) return -EBADF;
         if (w == -ETIMEDOUT) return -EAGAIN;
         if (w == -EINTR && signals::restart(f->rcvtimeo)) continue;
@@ -270,7 +281,7 @@ long shutdown(int fd, int how) {
         // inet_shutdown: SHUT_WR leaves a listener alone; reading shut stops listening (the
         // pending connections are reset) and the socket is as after bind().
         if (how == SHUT_WR) return 0;
-        return renew(l, f, /*reset_first=*/false);
+        return renew(l, fd, f, /*reset_first=*/false);
     }
     return l.stack().shutdown(f->sock, how, l.now());
 }

@@ -28,6 +28,9 @@ struct SocketFile : heap::HeapObject {
     Duration rcvtimeo{0};          // SO_RCVTIMEO; 0: wait forever
     Duration sndtimeo{0};          // SO_SNDTIMEO; 0: wait forever
     int rcvlowat = 1;              // SO_RCVLOWAT (TCP): readable from this many bytes
+    // The internal duplicate of the kernel socket while it listens beside the stack
+    // (kernel_listener.h), else -1.
+    int kernel_listener = -1;
     uint32_t inheritable_set = 0;  // bits of options::kInherited the program set (accept copies them)
     EpollEntry* watchers = nullptr;  // its registrations in epoll sets (epoll.h; also under Epoll::mu_)
 };

@@ -1,17 +1,21 @@
 // Cases for the socket API edges the preload emulates itself: bad user buffers (EFAULT, and
 // the program's own SIGSEGV handling around our fault guard), MSG_TRUNC on TCP, UDP ports
 // shared with SO_REUSEADDR/SO_REUSEPORT, options an accepted socket inherits, SO_LINGER,
-// disconnect with AF_UNSPEC and shutdown of listeners and UDP sockets.
+// disconnect with AF_UNSPEC, shutdown of listeners and UDP sockets, and clients on this host
+// reaching a wildcard listener over the kernel's loopback.
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/select.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <string>
+#include <thread>
 
 #include "conform.h"
 
@@ -239,6 +243,126 @@ CONFORM_CASE(api_udp_shutdown_rd_poll) {
     shutdown(fd, SHUT_WR);
     p.revents = 0;
     Line("poll_rdwr").ret(poll(&p, 1, 0)).kv("hup", (p.revents & POLLHUP) != 0);
+}
+
+}  // namespace conform
+
+// ---- a wildcard listener also takes loopback clients (kernel_listener.h) -----------------------
+
+namespace conform {
+namespace {
+
+// A client of this process connecting over the kernel's loopback to our listener.
+int loopback_client(uint16_t port) {
+    int c = tcp_socket();
+    sockaddr_in to = loopback_addr(port);
+    Line("client_connect").ret(connect(c, sa(to), sizeof to));
+    return c;
+}
+
+void talk(int client, int server) {
+    Line("client_send").ret(send(client, "ping", 4, 0));
+    Line("server_got").data(read_n(server, 4));
+    Line("server_send").ret(send(server, "pong", 4, 0));
+    Line("client_got").data(read_n(client, 4));
+}
+
+}  // namespace
+
+CONFORM_CASE(api_loopback_client_reaches_wildcard_listener) {
+    uint16_t port;
+    int l = listener(&port);
+    int c = loopback_client(port);
+    sockaddr_in from{};
+    socklen_t len = sizeof from;
+    int s = accept(l, reinterpret_cast<sockaddr*>(&from), &len);
+    Line("accept").fd(s).kv("from_loopback", from.sin_addr.s_addr == htonl(INADDR_LOOPBACK));
+    talk(c, s);
+    close(c);
+    Line("server_eof").ret(recv(s, g_data, 10, 0));
+}
+CONFORM_CASE(api_loopback_client_poll_listener) {
+    uint16_t port;
+    int l = listener(&port);
+    fcntl(l, F_SETFL, O_NONBLOCK);
+    pollfd p{l, POLLIN | POLLOUT, 0};
+    Line("poll_idle").ret(poll(&p, 1, 0)).kv("revents", p.revents);
+    int c = loopback_client(port);
+    p.revents = 0;
+    Line("poll").ret(poll(&p, 1, kWaitMs)).kv("in", (p.revents & POLLIN) != 0).kv("out", (p.revents & POLLOUT) != 0);
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(l, &rd);
+    timeval tv{0, 0};
+    Line("select").ret(select(l + 1, &rd, nullptr, nullptr, &tv)).kv("readable", FD_ISSET(l, &rd) != 0);
+    int s = accept(l, nullptr, nullptr);
+    Line("accept").fd(s);
+    Line("accept_again").ret(accept(l, nullptr, nullptr));
+    p.revents = 0;
+    Line("poll_drained").ret(poll(&p, 1, 0));
+    talk(c, s);
+}
+CONFORM_CASE(api_loopback_client_epoll_listener) {
+    uint16_t port;
+    int l = listener(&port);
+    int ep = epoll_create1(0);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = 42;
+    Line("ctl").ret(epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev));
+    epoll_event got[4];
+    Line("wait_idle").ret(epoll_wait(ep, got, 4, 0));
+    int c = loopback_client(port);
+    int n = epoll_wait(ep, got, 4, kWaitMs);
+    Line("wait").ret(n).kv("data", n > 0 ? got[0].data.u64 : 0).kv("events", n > 0 ? epoll_names(got[0].events) : "");
+    int s = accept(l, nullptr, nullptr);
+    Line("accept").fd(s);
+    Line("wait_drained").ret(epoll_wait(ep, got, 4, 0));
+    talk(c, s);
+}
+CONFORM_CASE(api_loopback_client_epoll_registered_before_listen) {
+    int l = tcp_socket();
+    sockaddr_in a = any_addr(fixed_port(26));
+    Line("bind").ret(bind(l, sa(a), sizeof a));
+    int ep = epoll_create1(0);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLET;
+    ev.data.u64 = 7;
+    Line("ctl").ret(epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev));
+    Line("listen").ret(listen(l, 4));
+    int c = loopback_client(fixed_port(26));
+    epoll_event got[4];
+    int n = epoll_wait(ep, got, 4, kWaitMs);
+    Line("wait").ret(n).kv("data", n > 0 ? got[0].data.u64 : 0);
+    Line("wait_edge_gone").ret(epoll_wait(ep, got, 4, 0));
+    Line("accept").fd(accept(l, nullptr, nullptr));
+    close(c);
+}
+CONFORM_CASE(api_loopback_client_blocking_accept_wakes) {
+    uint16_t port;
+    int l = listener(&port);
+    // The client connects from another thread, normally while accept() sleeps (the pause
+    // only makes that likely; if the connection is queued first, accept takes it at once).
+    std::thread t([port] {
+        usleep(100000);
+        int c = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in to = loopback_addr(port);
+        connect(c, sa(to), sizeof to);
+        send(c, "x", 1, 0);
+        close(c);
+    });
+    int s = accept(l, nullptr, nullptr);
+    Line("accept").fd(s);
+    Line("recv").data(read_n(s, 1));
+    t.join();
+}
+CONFORM_CASE(api_loopback_listener_shutdown_stops_both) {
+    uint16_t port;
+    int l = listener(&port);
+    Line("shutdown").ret(shutdown(l, SHUT_RD));
+    int c = tcp_socket();
+    sockaddr_in to = loopback_addr(port);
+    Line("client_connect").ret(connect(c, sa(to), sizeof to));
 }
 
 }  // namespace conform
