@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <string_view>
 
 #include "stack/stack_impl.h"
@@ -156,6 +158,15 @@ bool Stack::poll(Instant now) {
         worked = true;
     }
     s.flush();
+#ifdef USTACK_TCP_CHECK_INVARIANTS
+    for (const auto& [id, e] : s.sockets) {
+        if (!e->tcp) continue;
+        if (const char* why = tcp::broken_invariant(*e->tcp)) {
+            std::fprintf(stderr, "TCP invariant broken on socket %d (%s): %s\n", id, tcp::state_name(e->tcp->state), why);
+            std::abort();
+        }
+    }
+#endif
     return worked && s.generation != before;
 }
 

@@ -97,8 +97,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         c.irs = seq;
         c.rcv_nxt = seq + 1;
         c.rcv_adv = c.rcv_nxt;
-        if (opts->mss) c.snd_mss = std::min<uint16_t>(*opts->mss, static_cast<uint16_t>(mtu - 40));
-        if (const uint16_t clamp = tcp_options(c).maxseg; clamp != 0) c.snd_mss = std::min(c.snd_mss, clamp);
+        c.snd_mss = tcp::send_mss(opts->mss, mtu, tcp_options(c).maxseg, opts->timestamps.has_value());
         if (opts->window_scale) {
             c.wscale_ok = true;
             c.snd_wscale = std::min<uint8_t>(*opts->window_scale, 14);  // RFC 7323 2.3
@@ -110,7 +109,6 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
             c.ts_ok = true;
             c.ts_recent = opts->timestamps->tsval;
             c.ts_recent_at = now;
-            c.snd_mss = static_cast<uint16_t>(c.snd_mss - 12);
         }
         c.snd_wnd = seg->window();
         c.snd_wl1 = seq;

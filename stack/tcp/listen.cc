@@ -56,8 +56,7 @@ Tcb* Stack::Impl::tcp_listen_input(SocketEntry& listener, const wire::Ipv4View& 
     c.snd_nxt = c.iss;
     c.snd_max = c.iss;
     c.send_seq = c.iss + 1;
-    if (opts->mss) c.snd_mss = std::min<uint16_t>(*opts->mss, static_cast<uint16_t>(mtu - 40));
-    if (const uint16_t clamp = tcp_options(c).maxseg; clamp != 0) c.snd_mss = std::min(c.snd_mss, clamp);
+    c.snd_mss = tcp::send_mss(opts->mss, mtu, tcp_options(c).maxseg, opts->timestamps.has_value());
     if (opts->window_scale) {  // RFC 7323 2.2: only when the SYN carried it
         c.wscale_ok = true;
         c.snd_wscale = std::min<uint8_t>(*opts->window_scale, 14);
@@ -69,7 +68,6 @@ Tcb* Stack::Impl::tcp_listen_input(SocketEntry& listener, const wire::Ipv4View& 
         c.ts_recent = opts->timestamps->tsval;
         c.ts_recent_at = now;
         c.ts_offset = rng.next_u32();
-        c.snd_mss = static_cast<uint16_t>(c.snd_mss - 12);  // every segment carries 12 bytes of TS
     }
     c.snd_wnd = seg.window();
     c.state = State::kSynReceived;

@@ -5,6 +5,7 @@
 #include <array>
 #include <deque>
 #include <memory>
+#include <optional>
 
 #include "stack/core/byte_ring.h"
 #include "stack/core/heap.h"
@@ -168,5 +169,17 @@ struct Tcb : heap::HeapObject {
     }
     bool synchronized() const { return state >= State::kEstablished; }
 };
+
+inline constexpr uint16_t kMinSndMss = 48;  // Linux TCP_MIN_SND_MSS
+
+// The payload size to send with (RFC 9293 3.7.1, RFC 6691): the peer's MSS option (536 without
+// one; a zero option is ignored, as Linux does), clamped by our MTU and TCP_MAXSEG, less the
+// 12 bytes of timestamps every segment then carries. Never below kMinSndMss: a tiny advertised
+// MSS must not leave header-only segments, or wrap below the timestamp bytes.
+uint16_t send_mss(std::optional<uint16_t> peer_mss, size_t mtu, uint16_t maxseg, bool timestamps);
+
+// The first broken internal invariant of t, or nullptr. Built into the stack only for the
+// fuzz targets (USTACK_TCP_CHECK_INVARIANTS, checked after every poll); see tcp/fuzz/.
+const char* broken_invariant(const Tcb& t);
 
 }  // namespace ustack::tcp

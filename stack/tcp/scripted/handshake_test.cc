@@ -120,6 +120,23 @@ TEST(TcpMss, PeerWithoutMssOptionGets536Bytes) {
     c.expect_segment({.seq = 537, .flags = "P.", .len = 464});
 }
 
+TEST(TcpMss, ZeroMssOptionCountsAsNone) {
+    // A zero MSS option is ignored, as Linux does (tcp_parse_options): 536 (RFC 9293 3.7.1).
+    // Found by the TCP input fuzzer: a zero MSS gave a zero congestion window.
+    auto c = ScriptedPeer::active({.mss = 0, .timestamps = false});
+    c.app_send(1000);
+    c.expect_segment({.seq = 1, .flags = ".", .len = 536});
+}
+
+TEST(TcpMss, TinyMssIsRaisedToTheMinimum) {
+    // An MSS below the 12 bytes of timestamps must not wrap into a huge one; Linux never sends
+    // less than TCP_MIN_SND_MSS (48) per segment. Found by the TCP input fuzzer.
+    auto c = ScriptedPeer::active({.mss = 4});
+    c.app_send(100);
+    c.expect_segment({.seq = 1, .flags = ".", .len = 48});
+    c.expect_segment({.seq = 49, .flags = ".", .len = 48});
+}
+
 TEST(TcpSimultaneousOpen, CrossingSynsBothReachEstablished) {
     // RFC 9293 3.5 figure 8: each side's SYN reaches the other in SYN-SENT; each answers with
     // SYN-ACK from SYN-RECEIVED; each SYN-ACK then completes the other's open.
