@@ -244,7 +244,9 @@ int shutdown(Stack::Impl& s, SocketEntry& e, int how) {
     }
     if ((how == SHUT_WR || how == SHUT_RDWR) && !t.fin_queued) {
         t.fin_queued = true;
-        if (t.state == State::kEstablished || t.state == State::kSynReceived) t.state = State::kFinWait1;
+        // In SYN-RECEIVED the FIN waits for ESTABLISHED (RFC 9293 3.10.4 CLOSE); input.cc then
+        // moves on to FIN-WAIT-1, so the ACK of our SYN is still taken as such.
+        if (t.state == State::kEstablished) t.state = State::kFinWait1;
         else if (t.state == State::kCloseWait) t.state = State::kLastAck;
         s.tcp_output(t);
         s.wake();

@@ -217,7 +217,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         c.backoff = 0;
         c.rto_deadline = Instant{0};
         c.cc->cwnd = 10 * c.snd_mss;
-        c.state = State::kEstablished;
+        c.state = c.fin_queued ? State::kFinWait1 : State::kEstablished;  // shut down meanwhile: the FIN goes now
         tcp_arm_keepalive(c);
         if (c.parent != 0) {
             SocketEntry* parent = find(c.parent);

@@ -137,6 +137,25 @@ TEST(TcpMss, TinyMssIsRaisedToTheMinimum) {
     c.expect_segment({.seq = 49, .flags = ".", .len = 48});
 }
 
+TEST(TcpSimultaneousOpen, ShutdownInSynReceivedSendsTheFinAfterTheHandshake) {
+    // RFC 9293 3.10.4 (CLOSE in SYN-RECEIVED): the FIN is queued until ESTABLISHED. Found by the
+    // TCP input fuzzer: entering FIN-WAIT-1 at once sent the FIN before the handshake ended and
+    // then took the ACK of our SYN for a byte of data.
+    auto c = ScriptedPeer::bare();
+    EXPECT_EQ(c.app_connect(), -EINPROGRESS);
+    c.expect_segment({.seq = 0, .flags = "S"});
+    c.inject({.seq = 0, .flags = "S", .mss = 1460, .wscale = 7, .sack_permitted = true});
+    c.expect_segment({.seq = 0, .ack = 1, .flags = "S."});
+    c.app_shutdown_write();
+    EXPECT_EQ(c.state(), "SYN-RECEIVED");
+    EXPECT_EQ(c.pending(), 0u);
+    c.inject({.seq = 1, .ack = 1, .flags = "."});                  // the peer ACKs our SYN
+    c.expect_segment({.seq = 1, .ack = 1, .flags = "F."});
+    EXPECT_EQ(c.state(), "FIN-WAIT-1");
+    c.inject({.seq = 1, .ack = 2, .flags = "."});
+    EXPECT_EQ(c.state(), "FIN-WAIT-2");
+}
+
 TEST(TcpSimultaneousOpen, CrossingSynsBothReachEstablished) {
     // RFC 9293 3.5 figure 8: each side's SYN reaches the other in SYN-SENT; each answers with
     // SYN-ACK from SYN-RECEIVED; each SYN-ACK then completes the other's open.
