@@ -7,6 +7,7 @@ void Scoreboard::add(SeqNum left, SeqNum right, SeqNum snd_una, SeqNum snd_max) 
     if (right <= snd_una || left >= snd_max) return;
     left = wire::seq_max(left, snd_una);
     right = wire::seq_min(right, snd_max);
+    if (!(left < right)) return;  // nothing outstanding inside it (snd_una == snd_max)
     Range r{left, right};
     auto it = ranges_.begin();
     while (it != ranges_.end() && it->right < r.left) ++it;

@@ -29,6 +29,14 @@ TEST(Scoreboard, BlocksOutsideTheWindowAreIgnoredAsRfc2018Requires) {
     EXPECT_TRUE(sb.empty());
 }
 
+TEST(Scoreboard, NothingOutstandingRecordsNothing) {
+    // A block spanning snd_una when snd_una == snd_max clips to nothing; it must not leave an
+    // empty range behind (found by the TCP input fuzzer).
+    Scoreboard sb;
+    sb.add(SeqNum(900), SeqNum(1500), SeqNum(1000), SeqNum(1000));
+    EXPECT_TRUE(sb.empty());
+}
+
 TEST(Scoreboard, CumulativeAckPrunes) {
     Scoreboard sb;
     sb.add(SeqNum(2000), SeqNum(3000), SeqNum(1000), SeqNum(9000));
