@@ -231,7 +231,12 @@ void Stack::Impl::tcp_output(Tcb& t) {
     for (;;) {
         const uint32_t unsent = t.snd_nxt < data_end ? static_cast<uint32_t>(data_end - t.snd_nxt) : 0;
         const bool fin_due = t.fin_queued && !t.fin_sent;
-        const uint32_t wnd = std::min(t.snd_wnd, t.cc->cwnd);
+        // RFC 3042 limited transmit: each of the first two duplicate ACKs lets one new segment
+        // past cwnd (never past the peer's window), so a small window still yields the three
+        // duplicates fast retransmit needs.
+        const bool limited_transmit = !t.in_recovery && !t.rto_recovery && t.dupacks > 0 && t.dupacks < 3;
+        const uint32_t allowance = limited_transmit ? static_cast<uint32_t>(t.dupacks) * t.snd_mss : 0;
+        const uint32_t wnd = std::min(t.snd_wnd, t.cc->cwnd + allowance);
         const uint32_t in_flight = t.pipe();
         const uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
         uint32_t len = std::min({unsent, static_cast<uint32_t>(t.snd_mss), usable});

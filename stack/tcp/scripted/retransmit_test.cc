@@ -93,6 +93,26 @@ TEST(TcpFastRetransmit, ThreeDupAcksRetransmitWithoutWaitingForRto) {
     EXPECT_EQ(c.counters().tcp_rto_expirations, 0u);
 }
 
+TEST(TcpLimitedTransmit, EachOfTheFirstTwoDupAcksSendsOneNewSegment) {
+    // RFC 3042: on the first and second duplicate ACK the sender sends one new segment each,
+    // beyond cwnd but within the peer's window; the third starts fast retransmit as usual.
+    auto c = ScriptedPeer::active({.sack = false});
+    c.app_send(20 * 1448);
+    c.expect_segments(10);                             // the initial window
+    c.inject_ack(1449);                                // segment 2 is lost
+    c.expect_segments(2);                              // the window slides and grows by one
+    EXPECT_EQ(c.pending(), 0u);
+    c.inject_ack(1449);
+    c.expect_segment({.seq = 1 + 12 * 1448, .flags = ".", .len = 1448});
+    EXPECT_EQ(c.pending(), 0u);
+    c.inject_ack(1449);
+    c.expect_segment({.seq = 1 + 13 * 1448, .flags = ".", .len = 1448});
+    EXPECT_EQ(c.pending(), 0u);
+    c.inject_ack(1449);
+    c.expect_segment({.seq = 1449, .flags = ".", .len = 1448});
+    EXPECT_EQ(c.counters().tcp_fast_retransmits, 1u);
+}
+
 TEST(TcpFastRetransmit, WindowUpdatesAreNotDuplicateAcks) {
     // RFC 5681 2 (DUPLICATE ACKNOWLEDGMENT, condition e): an ACK that changes the advertised
     // window is not a duplicate, so three of them must not trigger a retransmission.
