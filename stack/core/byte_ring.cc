@@ -35,7 +35,7 @@ size_t ByteRing::append(std::span<const std::byte> data) {
 void ByteRing::commit(size_t n) { size_ = std::min(capacity_, size_ + n); }
 
 size_t ByteRing::peek(size_t offset, std::span<std::byte> out) const {
-    if (offset >= size_) return 0;
+    if (offset >= size_ || out.empty()) return 0;  // an empty span may have no data() for memcpy
     const size_t n = std::min(out.size(), size_ - offset);
     const size_t pos = (head_ + offset) % capacity_;
     const size_t first = std::min(n, capacity_ - pos);

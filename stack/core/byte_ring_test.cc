@@ -13,6 +13,15 @@ std::vector<std::byte> bytes(size_t n, uint8_t first) {
     return v;
 }
 
+TEST(ByteRing, PeekIntoAnEmptySpanReadsNothing) {
+    // recv() with a zero-length buffer: no memcpy to a null pointer (UBSan; found by the TCP
+    // input fuzzer).
+    ByteRing r(8);
+    r.append(bytes(3, 0));
+    EXPECT_EQ(r.peek(0, std::span<std::byte>{}), 0u);
+    EXPECT_EQ(r.size(), 3u);
+}
+
 TEST(ByteRing, GrowKeepsReadableAndWrittenAheadBytesAcrossTheWrap) {
     ByteRing r(8);
     r.append(bytes(6, 0));
