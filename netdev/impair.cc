@@ -18,6 +18,11 @@ namespace {
 
 constexpr size_t kEthernetHeader = 14;
 constexpr size_t kFrameSlack = kEthernetHeader + 4;  // header plus room for one 802.1Q tag
+// An inner device may hand over frames far longer than its MTU: AF_PACKET on a veth delivers
+// the kernel peer's TSO/GSO sends unsegmented (up to a 64 KiB IP packet), and the stack takes
+// them whole. Pulling into MTU-sized buffers would drop every one of them as oversize, which
+// starves any bulk transfer from a Linux peer down to its single-segment RTO retransmissions.
+constexpr size_t kLargestIpPacket = 65535;
 constexpr size_t kPullBatch = 32;
 constexpr size_t kFlushBatch = 64;
 
@@ -60,7 +65,7 @@ ImpairDevice::ImpairDevice(std::unique_ptr<Device> inner, ImpairOptions options,
       rng_(options_.seed),
       epoll_fd_(epoll_fd),
       timer_fd_(timer_fd),
-      pull_buffers_(kPullBatch, std::vector<std::byte>(inner_->mtu() + kFrameSlack)) {}
+      pull_buffers_(kPullBatch, std::vector<std::byte>(std::max(inner_->mtu(), kLargestIpPacket) + kFrameSlack)) {}
 
 ImpairDevice::~ImpairDevice() {
     sys::close(timer_fd_);
