@@ -399,7 +399,10 @@ int Stack::set_options(int sock, const SocketOptions& options) {
     tcp::Tcb& c = *e->tcp;
     c.nodelay = options.tcp_nodelay;
     c.cork = options.tcp_cork;
-    if (options.keepalive && !old.keepalive && c.synchronized()) s.tcp_arm_keepalive(c);
+    // Linux restarts the keepalive timer when it is switched on or its times change.
+    const bool keepalive_changed = !old.keepalive || options.keepidle_s != old.keepidle_s ||
+                                   options.keepintvl_s != old.keepintvl_s;
+    if (options.keepalive && keepalive_changed && c.synchronized()) s.tcp_arm_keepalive(c);
     // Linux pushes pending data at once when TCP_NODELAY is set or the cork is pulled.
     if ((options.tcp_nodelay && !old.tcp_nodelay) || (!options.tcp_cork && old.tcp_cork)) s.tcp_output(c);
     s.flush();

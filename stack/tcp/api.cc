@@ -98,8 +98,16 @@ int connect(Stack::Impl& s, SocketEntry& e, Endpoint remote) {
     t.local = {e.local.addr.is_unspecified() ? s.config.address.address : e.local.addr, e.local.port};
     t.remote = remote;
     const FourTuple ft{t.local, t.remote};
-    if (s.tcp_connections.count(ft) != 0) return -EADDRNOTAVAIL;
     t.iss = s.tcp_isn(ft);
+    if (s.tcp_connections.count(ft) != 0) {
+        // Linux (tcp_twsk_unique) lets a connect() take over the 4-tuple of its own TIME-WAIT
+        // connection when that one used timestamps: the peer's PAWS check then tells old
+        // duplicates apart, and the new ISS starts a window past anything the old one sent.
+        Tcb* old = s.tcp_lookup(ft);
+        if (old == nullptr || old->state != State::kTimeWait || !old->ts_ok) return -EADDRNOTAVAIL;
+        t.iss = old->snd_nxt + 65535 + 2;
+        s.tcp_close_connection(*old, 0);
+    }
     t.snd_una = t.snd_nxt = t.snd_max = t.iss;
     t.send_seq = t.iss + 1;
     t.rcv_wscale = window_scale_for(t.recv_queue.capacity());

@@ -163,6 +163,40 @@ TEST(TcpClose, OrderlyCloseReachesTimeWaitAndEndOfStream) {
     EXPECT_TRUE(net.run_until([&] { return net.a().poll_events(again) & readiness::kOut; }));
 }
 
+TEST(TcpClose, ConnectTakesOverItsOwnTimeWaitFourTupleAsLinuxDoes) {
+    // Linux's tcp_twsk_unique: a connect() from a port whose earlier connection to the same
+    // peer sits in TIME-WAIT (with timestamps) reuses the 4-tuple instead of EADDRNOTAVAIL.
+    TwoStacks net;
+    SocketOptions reuse;
+    reuse.reuse_addr = true;
+    Connection c;
+    c.listener = net.b().socket(SocketKind::kTcp);
+    ASSERT_EQ(net.b().bind(c.listener, {Ipv4Addr::any(), 80}), 0);
+    ASSERT_EQ(net.b().listen(c.listener, 8), 0);
+    auto dial_from_4000 = [&] {
+        const int s = net.a().socket(SocketKind::kTcp);
+        EXPECT_EQ(net.a().set_options(s, reuse), 0);
+        EXPECT_EQ(net.a().bind(s, {kAddrA, 4000}), 0);
+        EXPECT_EQ(net.a().connect(s, {kAddrB, 80}, net.now()), -EINPROGRESS);
+        EXPECT_TRUE(net.run_until([&] { return net.a().poll_events(s) & readiness::kOut; }));
+        EXPECT_EQ(net.a().take_error(s), 0);
+        EXPECT_TRUE(net.run_until([&] { return net.b().poll_events(c.listener) & readiness::kIn; }));
+        return std::pair{s, net.b().accept(c.listener, nullptr, net.now())};
+    };
+    auto [first, first_server] = dial_from_4000();
+    net.a().close(first, net.now());  // A closes first: A holds TIME-WAIT
+    ASSERT_TRUE(net.run_until([&] { return net.b().poll_events(first_server) & readiness::kRdHup; }));
+    net.b().close(first_server, net.now());
+    net.advance(std::chrono::seconds(1));
+    std::string states;
+    net.a().for_each_socket([&](const SocketInfo& i) { states += std::string(i.state) + " "; });
+    EXPECT_EQ(states, "TIME-WAIT ");
+    auto [second, second_server] = dial_from_4000();
+    EXPECT_GT(second_server, 0);
+    const auto data = random_bytes(20000, 5);
+    EXPECT_EQ(transfer(net, net.a(), second, net.b(), second_server, data), data);
+}
+
 TEST(TcpClose, HalfCloseLetsTheOtherSideKeepSending) {
     TwoStacks net;
     Connection c = establish(net);
@@ -230,6 +264,26 @@ TEST(TcpOptions, KeepaliveProbesASilentPeerAndResetsAfterKeepcnt) {
     EXPECT_EQ(net.b().counters().tcp_keepalive_probes, 3u);
     // idle 10 s, then 3 probes 2 s apart, then the reset one interval later: 16 s.
     EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(net.now() - start).count(), 16);
+}
+
+TEST(TcpOptions, KeepaliveTimesSetAfterSwitchingItOnTakeEffectAtOnce) {
+    // The usual order (SO_KEEPALIVE, then TCP_KEEPIDLE...) must not leave the 2-hour default
+    // armed: Linux re-arms the timer when the times change.
+    bool cut = false;
+    TwoStacks net([&](size_t, std::span<const std::byte>) { return cut; });
+    Connection c = establish(net);
+    SocketOptions o = net.b().get_options(c.server);
+    o.keepalive = true;
+    ASSERT_EQ(net.b().set_options(c.server, o), 0);
+    o.keepidle_s = 1;
+    o.keepintvl_s = 1;
+    o.keepcnt = 2;
+    ASSERT_EQ(net.b().set_options(c.server, o), 0);
+    cut = true;
+    const Instant start = net.now();
+    ASSERT_TRUE(net.run_until([&] { return net.b().poll_events(c.server) & readiness::kErr; }));
+    EXPECT_EQ(net.b().take_error(c.server), ETIMEDOUT);
+    EXPECT_LT(net.now() - start, std::chrono::seconds(10));
 }
 
 TEST(TcpOptions, KeepaliveAnsweredByALivePeerKeepsTheConnection) {

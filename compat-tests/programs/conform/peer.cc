@@ -16,11 +16,18 @@
 //        "connect PORT MODE DELAY_MS": after DELAY_MS connect to the client's address:PORT and
 //          run MODE (any of the above, or "watch": count bytes until EOF or error and report
 //          "eof N" or "reset N" on the control connection; "hellowatch": send "hello\n" first,
-//          then watch); replies "ok" or "err ERRNO_NAME"
+//          then watch; "finwatch": shut down writing first (a half-close from the peer), then
+//          watch, checking the bytes against the pattern; "stall": read nothing until the case
+//          sends "go" on the control connection, then watch, checking the pattern), replies "ok"
+//          or "err ERRNO_NAME". A checked watch reports "eof N match" or "eof N mismatch".
+//        "blackhole PORT": from now on the peer's kernel silently drops everything it sends to
+//          the client's PORT (a dead peer, for keepalive), until the control connection closes;
+//          replies "ok" or "err tc"
 //        "udp PORT TEXT": send TEXT from UDP port 7010 to the client's address:PORT; "ok"
 // UDP port 7007: echo.
 // Nothing is printed except "ready" once every port listens.
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -30,6 +37,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -67,9 +75,40 @@ void hold(int fd) {
     poll(&p, 1, kIdleMs);
 }
 
+// Reads fd until EOF or error, checking every byte against the pattern; the watch report.
+std::string checked_watch(int fd) {
+    char buf[65536];
+    size_t total = 0;
+    bool match = true;
+    const char* end = "timeout ";
+    while (readable(fd)) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) {
+            end = n == 0 ? "eof " : errno == ECONNRESET ? "reset " : "error ";
+            break;
+        }
+        for (ssize_t i = 0; i < n; ++i) match = match && static_cast<unsigned char>(buf[i]) == pattern_byte(total + i);
+        total += static_cast<size_t>(n);
+    }
+    return end + std::to_string(total) + (match ? " match\n" : " mismatch\n");
+}
+
 // Runs MODE on connection fd; report_fd gets the watch result.
 void serve(int fd, const std::string& mode, int report_fd) {
     char buf[65536];
+    if (mode == "finwatch" || mode == "stall") {
+        if (mode == "finwatch") shutdown(fd, SHUT_WR);
+        if (mode == "stall") {
+            // Our receive queue fills, the window closes and the client's send blocks; it then
+            // says "go" and we drain everything it sent.
+            std::string go;
+            char c;
+            while (go.size() < 8 && readable(report_fd) && recv(report_fd, &c, 1, 0) == 1 && c != '\n') go += c;
+        }
+        say(report_fd, checked_watch(fd));
+        close(fd);
+        return;
+    }
     int one = 1;  // no Nagle: an echo must never wait for our delayed ACK
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (mode == "echo") {
@@ -119,6 +158,48 @@ void serve(int fd, const std::string& mode, int report_fd) {
     close(fd);
 }
 
+// The interface that carries connection fd (the one holding its local address).
+std::string interface_of(int fd) {
+    sockaddr_in local{};
+    socklen_t len = sizeof local;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+    std::string name;
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return name;
+    for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+        if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+        if (reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr == local.sin_addr.s_addr) name = i->ifa_name;
+    }
+    freeifaddrs(list);
+    return name;
+}
+
+// Drops the peer's own packets to the client's port, on egress, until the control connection
+// closes. This kernel has no tc drop action and no netfilter: an HTB class whose queue is a
+// zero-length pfifo drops everything the u32 filter steers into it; other traffic takes the
+// default class.
+void blackhole(int ctl, uint16_t port) {
+    const std::string dev = interface_of(ctl);
+    const std::string tc = "tc qdisc replace dev " + dev + " root handle 1: htb default 1";
+    const std::string steps[] = {
+        tc,
+        "tc class add dev " + dev + " parent 1: classid 1:1 htb rate 100gbit",
+        "tc class add dev " + dev + " parent 1: classid 1:2 htb rate 100gbit",
+        "tc qdisc add dev " + dev + " parent 1:2 handle 2: pfifo limit 0",
+        "tc filter add dev " + dev + " parent 1: protocol ip prio 1 u32 match ip dport " + std::to_string(port) +
+            " 0xffff flowid 1:2",
+    };
+    bool ok = !dev.empty();
+    for (const std::string& step : steps) {
+        if (ok) ok = std::system((step + " >/dev/null 2>&1").c_str()) == 0;
+    }
+    say(ctl, ok ? "ok\n" : "err tc\n");
+    char c;
+    while (readable(ctl) && recv(ctl, &c, 1, 0) == 1) {
+    }
+    if (!dev.empty()) std::system(("tc qdisc del dev " + dev + " root >/dev/null 2>&1").c_str());
+}
+
 void control(int fd) {
     sockaddr_in client{};
     socklen_t len = sizeof client;
@@ -141,6 +222,8 @@ void control(int fd) {
             say(fd, "ok\n");
             serve(s, mode, fd);
         }
+    } else if (std::sscanf(line.c_str(), "blackhole %d", &port) == 1) {
+        blackhole(fd, static_cast<uint16_t>(port));
     } else if (std::sscanf(line.c_str(), "udp %d %255s", &port, text) == 2) {
         int s = socket(AF_INET, SOCK_DGRAM, 0);
         sockaddr_in from{};
