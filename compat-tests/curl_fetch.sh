@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ $# -eq 1 ]] || fail "usage: curl_fetch.sh tap|packet"
 compat_device "$1"
-COMPAT_NAME="curl_fetch.$1"
+COMPAT_NAME="curl_fetch.$1${USTACK_OFFLOADS:+ (USTACK_OFFLOADS=$USTACK_OFFLOADS)}"
 compat_require_root
 compat_require_tools tcpdump python3 ethtool curl sha256sum
 compat_require_files "$LIBUSTACK" "$LAUNCHER"

@@ -100,10 +100,17 @@ compat_device() {
 
 # compat_peer_no_offload IFACE: make the peer's kernel put real checksums and MTU-sized
 # segments on the wire, so a capture on IFACE can be checked packet by packet.
+# On the TAP side also brp, the bridge port toward the peer: the stack's TAP offloads (on unless
+# USTACK_OFFLOADS=off) hand the kernel TCP frames of up to 64 KiB with partial checksums, which
+# the kernel must finish where they leave the host, as a NIC would, before the peer sees them.
 compat_peer_no_offload() {
     compat_require_tools ethtool
     ip netns exec "$PEER_NS" ethtool -K "$1" tx off tso off gso off gro off >/dev/null 2>&1 ||
         fail "ethtool -K $1 tx off tso off gso off gro off failed in $PEER_NS"
+    if [[ "${DEVICE:-}" == tap:* ]]; then
+        ip netns exec "$HOST_NS" ethtool -K brp tx off tso off gso off >/dev/null 2>&1 ||
+            fail "ethtool -K brp tx off tso off gso off failed in $HOST_NS"
+    fi
 }
 
 # compat_prepare_stack_side: normally nothing. With COMPAT_KERNEL_STACK=1 (a check of the test

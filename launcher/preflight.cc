@@ -78,16 +78,20 @@ std::optional<wire::MacAddr> claimant(const uint8_t* f, size_t len, const wire::
 }
 
 // Sends three probes 100 ms apart over fd (a TAP fd, or an AF_PACKET socket bound to the
-// link) and listens for 400 ms in all. Returns the claimant's MAC if one answers.
-std::optional<wire::MacAddr> probe(int fd, const wire::MacAddr& mac, uint32_t addr) {
-    const auto frame = arp_probe(mac, addr);
+// link) and listens for 400 ms in all. Returns the claimant's MAC if one answers. lead is the
+// vnet header every frame on fd carries (a TAP attached with IFF_VNET_HDR): 0 or 10 bytes,
+// all zero when we send (no offload asked), skipped when we read.
+std::optional<wire::MacAddr> probe(int fd, const wire::MacAddr& mac, uint32_t addr, size_t lead) {
+    std::array<uint8_t, 10 + 42> frame{};
+    const auto arp = arp_probe(mac, addr);
+    std::memcpy(frame.data() + lead, arp.data(), arp.size());
     const int64_t start = monotonic_ms();
     int sent = 0;
     for (;;) {
         const int64_t elapsed = monotonic_ms() - start;
         if (elapsed >= 400) return std::nullopt;
         if (sent < 3 && elapsed >= sent * 100) {
-            (void)write(fd, frame.data(), frame.size());
+            (void)write(fd, frame.data(), lead + arp.size());
             ++sent;
         }
         pollfd p{fd, POLLIN, 0};
@@ -96,7 +100,8 @@ std::optional<wire::MacAddr> probe(int fd, const wire::MacAddr& mac, uint32_t ad
         uint8_t buf[2048];
         ssize_t n;
         while ((n = read(fd, buf, sizeof buf)) > 0) {
-            if (auto who = claimant(buf, static_cast<size_t>(n), mac, addr)) return who;
+            if (static_cast<size_t>(n) < lead) continue;
+            if (auto who = claimant(buf + lead, static_cast<size_t>(n) - lead, mac, addr)) return who;
         }
     }
 }
@@ -134,15 +139,17 @@ Preflight preflight(const preload::Config& config, bool arp_probe_enabled) {
 
     Preflight ok;
     int probe_fd = -1;
+    size_t probe_lead = 0;
     std::optional<wire::MacAddr> hw;
     if (kind == "tap") {
-        // No O_CLOEXEC: the program inherits it as fd:N.
+        // No O_CLOEXEC: the program inherits it as fd:N. With offloads (USTACK_OFFLOADS, on by
+        // default) it is attached with a vnet header, which cannot be added after attaching.
         int fd = open("/dev/net/tun", O_RDWR);
         int err = errno;
         if (fd >= 0) {
             ifreq ifr{};
             std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
-            ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+            ifr.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | (config.offloads ? IFF_VNET_HDR : 0));
             if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
                 err = errno;
                 close(fd);
@@ -158,6 +165,7 @@ Preflight preflight(const preload::Config& config, bool arp_probe_enabled) {
                                                        std::strerror(err) + "; " + fix);
         }
         ok.tap_fd = fd;
+        if (config.offloads) probe_lead = 10;  // sizeof(struct virtio_net_hdr)
         probe_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
         fcntl(probe_fd, F_SETFL, O_NONBLOCK);
     } else {
@@ -195,7 +203,7 @@ Preflight preflight(const preload::Config& config, bool arp_probe_enabled) {
     }
     if (arp_probe_enabled) {
         const wire::MacAddr mac = preload::choose_mac(config.mac, hw, config.address.address);
-        if (std::optional<wire::MacAddr> who = probe(probe_fd, mac, addr)) {
+        if (std::optional<wire::MacAddr> who = probe(probe_fd, mac, addr, probe_lead)) {
             return abandon(kExitArpConflict, "another host (" + who->to_string() + ") answers ARP for " + a + " on " +
                                                      ifname + "; choose another --address, or stop that host using it");
         }

@@ -6,12 +6,13 @@
 namespace ustack::launcher {
 namespace {
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 8> kOptions{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kOptions{{
     {"--device", "USTACK_DEVICE"},
     {"--address", "USTACK_ADDRESS"},
     {"--gateway", "USTACK_GATEWAY"},
     {"--mac", "USTACK_MAC"},
     {"--pcap", "USTACK_PCAP"},
+    {"--offloads", "USTACK_OFFLOADS"},
     {"--log", "USTACK_LOG"},
     {"--log-file", "USTACK_LOG_FILE"},
     {"--busy-poll", "USTACK_BUSY_POLL"},

@@ -48,6 +48,8 @@ Options:
   --gateway G     USTACK_GATEWAY    default gateway, e.g. 10.77.0.1 (optional)
   --mac M         USTACK_MAC        the stack's MAC, e.g. 02:00:00:00:00:02 (optional)
   --pcap F        USTACK_PCAP       write every frame to pcap file F (optional)
+  --offloads O    USTACK_OFFLOADS   on (default) or off: TAP checksum offload and 64 KiB
+                                    TCP segments (TSO, GRO); off sends MTU-sized frames
   --log L         USTACK_LOG        error, warn, info or debug (default warn)
   --log-file F    USTACK_LOG_FILE   append log lines to file F instead of stderr
   --busy-poll US  USTACK_BUSY_POLL  microseconds a blocked call drives the stack before it

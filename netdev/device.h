@@ -16,12 +16,20 @@ namespace ustack::netdev {
 
 using ConstBytes = std::span<const std::byte>;
 
-// What the device can do for us. Unused by the stack for now; the fast-path work
-// (IFF_VNET_HDR, PACKET_VNET_HDR) fills these in.
+// What the device can do for us (TAP with IFF_VNET_HDR; see netdev/vnet_header.h).
 struct Offloads {
-    bool rx_checksum = false;  // frames arrive with checksums already verified or partial
-    bool tx_checksum = false;  // the device completes checksums we leave partial
-    bool tso4 = false;         // the device segments TCP/IPv4 sends larger than the MTU
+    // Frames may arrive with transport checksums partial or already verified; such frames
+    // have RxSlot::checksum_partial set. Frames may also be GRO-merged TCP segments of up to
+    // 64 KiB (the stack's receive slots hold any IPv4 packet).
+    bool rx_checksum = false;
+    // The device completes TCP/IPv4 checksums, and the stack must leave every TCP/IPv4
+    // checksum partial: the folded pseudo-header sum, not complemented (Linux's
+    // CHECKSUM_PARTIAL). UDP and ICMP checksums stay complete.
+    bool tx_checksum = false;
+    // The device cuts a TCP/IPv4 frame longer than the MTU into segments of
+    // MTU - IP header - TCP header payload bytes each, copying the headers (TSO). The stack
+    // builds such frames (up to 64 KiB) only when its segment size fills the MTU exactly.
+    bool tso4 = false;
 };
 
 // One receive buffer. The device writes a frame into buffer and sets len.
@@ -84,6 +92,8 @@ struct OpenResult {
     std::unique_ptr<Device> device;
     std::string error;
 };
-OpenResult open_device(std::string_view spec);
+// offloads false (USTACK_OFFLOADS=off) opens the device without checksum and segmentation
+// offloads, so offloads() reports none.
+OpenResult open_device(std::string_view spec, bool offloads = true);
 
 }  // namespace ustack::netdev

@@ -21,12 +21,12 @@ OpenResult take(R r) {
 
 }  // namespace
 
-OpenResult open_device(std::string_view spec) {
+OpenResult open_device(std::string_view spec, bool offloads) {
     const size_t colon = spec.find(':');
     if (colon == std::string_view::npos || colon + 1 == spec.size()) return bad_syntax(spec);
     const std::string_view kind = spec.substr(0, colon);
     const std::string_view arg = spec.substr(colon + 1);
-    if (kind == "tap") return take(TapDevice::attach(std::string(arg)));
+    if (kind == "tap") return take(TapDevice::attach(std::string(arg), offloads));
     if (kind == "packet") return take(PacketDevice::open(std::string(arg)));
     if (kind == "fd") {
         int fd = -1;
@@ -34,7 +34,7 @@ OpenResult open_device(std::string_view spec) {
         if (ec != std::errc{} || end != arg.data() + arg.size() || fd < 0) {
             return bad_syntax(spec, "N is a file descriptor number such as 3");
         }
-        return take(TapDevice::adopt(fd));
+        return take(TapDevice::adopt(fd, offloads));
     }
     return bad_syntax(spec);
 }

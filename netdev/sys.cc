@@ -28,6 +28,7 @@ long close(int fd) { return raw(SYS_close, fd); }
 long read(int fd, void* buf, size_t len) { return raw(SYS_read, fd, buf, len); }
 long write(int fd, const void* buf, size_t len) { return raw(SYS_write, fd, buf, len); }
 long readv(int fd, const iovec* iov, int iovcnt) { return raw(SYS_readv, fd, iov, iovcnt); }
+long writev(int fd, const iovec* iov, int iovcnt) { return raw(SYS_writev, fd, iov, iovcnt); }
 long ioctl(int fd, unsigned long request, void* arg) { return raw(SYS_ioctl, fd, request, arg); }
 long fcntl(int fd, int cmd, long arg) { return raw(SYS_fcntl, fd, cmd, arg); }
 long socket(int domain, int type, int protocol) { return raw(SYS_socket, domain, type, protocol); }

@@ -26,6 +26,7 @@ long close(int fd);
 long read(int fd, void* buf, size_t len);
 long write(int fd, const void* buf, size_t len);
 long readv(int fd, const iovec* iov, int iovcnt);
+long writev(int fd, const iovec* iov, int iovcnt);
 long ioctl(int fd, unsigned long request, void* arg);
 long fcntl(int fd, int cmd, long arg);
 long socket(int domain, int type, int protocol);

@@ -8,11 +8,13 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 
 #include "netdev/iface.h"
 #include "netdev/sys.h"
+#include "netdev/vnet_header.h"
 
 // All I/O on the TAP fd goes through netdev/sys.h (raw syscalls), never through libc's
 // read/write, so that our own LD_PRELOAD interposer never sees it; see sys.h for why.
@@ -56,14 +58,46 @@ long has_packet_info(int fd, int flags) {
     return (ifr.ifr_flags & IFF_NO_PI) == 0 ? 1 : 0;
 }
 
+// Sets up what the kernel may hand us and take from us, and with IFF_VNET_HDR the legacy
+// header size. Returns whether offloads are on: false when not wanted, without a vnet header,
+// or when the kernel refuses them (then every frame still carries an empty header).
+// Offloads are always set, also to none: they belong to the interface and outlive the fd, so
+// a persistent TAP that an earlier run used with offloads would otherwise go on handing
+// 64 KiB frames with partial checksums to a reader that cannot tell.
+bool configure_offloads(int fd, bool vnet_header, bool offloads) {
+    if (!vnet_header) {
+        sys::ioctl(fd, TUNSETOFFLOAD, nullptr);
+        return false;
+    }
+    int size = static_cast<int>(vnet::kHeaderLen);
+    sys::ioctl(fd, TUNSETVNETHDRSZ, &size);  // 10 is the kernel's default; set it to be sure
+    const unsigned long features = offloads ? (TUN_F_CSUM | TUN_F_TSO4) : 0;
+    if (sys::ioctl(fd, TUNSETOFFLOAD, reinterpret_cast<void*>(features)) < 0) {
+        sys::ioctl(fd, TUNSETOFFLOAD, nullptr);
+        return false;
+    }
+    return offloads;
+}
+
 }  // namespace
 
-TapDevice::TapDevice(int fd, std::string name, std::string ifname, size_t mtu)
-    : fd_(fd), name_(std::move(name)), ifname_(std::move(ifname)), mtu_(mtu), overflow_(kOverflowBytes) {}
+TapDevice::TapDevice(int fd, std::string name, std::string ifname, size_t mtu, bool vnet_header, bool offloads)
+    : fd_(fd),
+      name_(std::move(name)),
+      ifname_(std::move(ifname)),
+      mtu_(mtu),
+      vnet_header_(vnet_header),
+      offloads_(configure_offloads(fd, vnet_header, offloads)),
+      overflow_(kOverflowBytes) {}
+
+Offloads TapDevice::offloads() const {
+    if (!offloads_) return {};
+    return {.rx_checksum = true, .tx_checksum = true, .tso4 = true};
+}
 
 TapDevice::~TapDevice() { sys::close(fd_); }
 
-TapDevice::Result TapDevice::attach(const std::string& ifname) {
+TapDevice::Result TapDevice::attach(const std::string& ifname, bool offloads) {
     const std::string spec = "tap:" + ifname;
     if (!valid_interface_name(ifname)) {
         return fail(spec, "\"" + ifname +
@@ -82,7 +116,7 @@ TapDevice::Result TapDevice::attach(const std::string& ifname) {
     }
     ifreq ifr{};
     std::memcpy(ifr.ifr_name, ifname.data(), ifname.size());
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    ifr.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | (offloads ? IFF_VNET_HDR : 0));
     if (long r = sys::ioctl(static_cast<int>(fd), TUNSETIFF, &ifr); r < 0) {
         sys::close(static_cast<int>(fd));
         int err = static_cast<int>(-r);
@@ -98,10 +132,11 @@ TapDevice::Result TapDevice::attach(const std::string& ifname) {
         return fail(spec, why);
     }
     bring_up_if_permitted(ifname);
-    return {std::unique_ptr<TapDevice>(new TapDevice(static_cast<int>(fd), spec, ifname, query_mtu(ifname))), {}};
+    return {std::unique_ptr<TapDevice>(new TapDevice(static_cast<int>(fd), spec, ifname, query_mtu(ifname), offloads, offloads)),
+            {}};
 }
 
-TapDevice::Result TapDevice::adopt(int fd) {
+TapDevice::Result TapDevice::adopt(int fd, bool offloads) {
     const std::string spec = "fd:" + std::to_string(fd);
     ifreq ifr{};
     if (long r = sys::ioctl(fd, TUNGETIFF, &ifr); r < 0) {
@@ -132,35 +167,49 @@ TapDevice::Result TapDevice::adopt(int fd) {
         return fail(spec, "fd " + std::to_string(fd) + " is attached to TAP " + ifname +
                               " with packet info (attach with IFF_TAP|IFF_NO_PI)");
     }
-    if ((flags & IFF_VNET_HDR) != 0) {
-        return fail(spec, "fd " + std::to_string(fd) + " is attached to TAP " + ifname +
-                              " with a vnet header, which ustack does not read yet (attach without IFF_VNET_HDR)");
-    }
     long fl = sys::fcntl(fd, F_GETFL, 0);
     if (fl < 0 || sys::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || sys::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
         return fail(spec, "cannot make fd " + std::to_string(fd) + " non-blocking and close-on-exec");
     }
     bring_up_if_permitted(ifname);
-    return {std::unique_ptr<TapDevice>(new TapDevice(fd, spec, ifname, query_mtu(ifname))), {}};
+    const bool vnet_header = (flags & IFF_VNET_HDR) != 0;
+    return {std::unique_ptr<TapDevice>(new TapDevice(fd, spec, ifname, query_mtu(ifname), vnet_header, offloads)), {}};
 }
 
 int TapDevice::receive(std::span<RxSlot> slots) {
     size_t filled = 0;
     while (filled < slots.size()) {
         RxSlot& slot = slots[filled];
-        iovec iov[2] = {{slot.buffer.data(), slot.buffer.size()}, {overflow_.data(), overflow_.size()}};
-        long n = sys::readv(fd_, iov, 2);
+        std::array<std::byte, vnet::kHeaderLen> header;
+        iovec iov[3] = {{header.data(), header.size()},
+                        {slot.buffer.data(), slot.buffer.size()},
+                        {overflow_.data(), overflow_.size()}};
+        const size_t lead = vnet_header_ ? header.size() : 0;
+        long n = vnet_header_ ? sys::readv(fd_, iov, 3) : sys::readv(fd_, iov + 1, 2);
         if (n == -EINTR) continue;
         if (n < 0) {
             if (n == -EAGAIN || filled > 0) break;
             return static_cast<int>(n);
         }
-        if (static_cast<size_t>(n) > slot.buffer.size()) {
+        if (static_cast<size_t>(n) < lead) {
+            ++counters_.rx_dropped;
+            continue;
+        }
+        const size_t len = static_cast<size_t>(n) - lead;
+        if (len > slot.buffer.size()) {
             ++counters_.rx_oversize;
             continue;
         }
-        slot.len = static_cast<size_t>(n);
         slot.checksum_partial = false;
+        if (vnet_header_) {
+            const std::optional<vnet::Received> got = vnet::parse_received(vnet::read(header), len);
+            if (!got) {
+                ++counters_.rx_dropped;
+                continue;
+            }
+            slot.checksum_partial = got->checksum_partial;
+        }
+        slot.len = len;
         ++filled;
     }
     counters_.rx_frames += filled;
@@ -170,7 +219,7 @@ int TapDevice::receive(std::span<RxSlot> slots) {
 int TapDevice::send(std::span<const ConstBytes> frames) {
     size_t sent = 0;
     while (sent < frames.size()) {
-        long n = sys::write(fd_, frames[sent].data(), frames[sent].size());
+        long n = write_frame(frames[sent]);
         if (n == -EINTR) continue;
         if (n == -EAGAIN || n == -ENOBUFS) break;
         if (n == -EINVAL || n == -EMSGSIZE) {
@@ -184,6 +233,20 @@ int TapDevice::send(std::span<const ConstBytes> frames) {
     }
     counters_.tx_frames += sent;
     return static_cast<int>(sent);
+}
+
+long TapDevice::write_frame(ConstBytes frame) {
+    if (!vnet_header_) return sys::write(fd_, frame.data(), frame.size());
+    vnet::Header h;
+    if (offloads_) {
+        std::optional<vnet::Header> offloaded = vnet::header_for_send(frame, mtu_);
+        if (!offloaded) return -EMSGSIZE;
+        h = *offloaded;
+    }
+    std::array<std::byte, vnet::kHeaderLen> header;
+    vnet::write(h, header);
+    iovec iov[2] = {{header.data(), header.size()}, {const_cast<std::byte*>(frame.data()), frame.size()}};
+    return sys::writev(fd_, iov, 2);
 }
 
 }  // namespace ustack::netdev

@@ -110,6 +110,77 @@ TEST(TapDevice, AdoptsAnInheritedTapFdMakingItNonBlockingAndCloseOnExec) {
               "");
 }
 
+TEST(TapDevice, OffersChecksumAndSegmentationOffloadsUnlessTurnedOff) {
+    REQUIRE_ROOT();
+    EXPECT_EQ(in_new_netns([] {
+                  {
+                      auto r = open_device("tap:ust0");
+                      if (!r.device) return r.error;
+                      const Offloads o = r.device->offloads();
+                      if (!o.rx_checksum || !o.tx_checksum || !o.tso4) return std::string("offloads not all on");
+                      // Frames still go both ways with the vnet header in front.
+                      if (auto e = kernel_side_ready(); !e.empty()) return e;
+                      if (auto e = arp_round_trip(*r.device); !e.empty()) return "with offloads: " + e;
+                  }
+                  auto r = open_device("tap:ust0", false);
+                  if (!r.device) return r.error;
+                  const Offloads o = r.device->offloads();
+                  if (o.rx_checksum || o.tx_checksum || o.tso4) return std::string("offloads on although turned off");
+                  // Closing the first device removed the (non-persistent) TAP with its address.
+                  if (auto e = kernel_side_ready(); !e.empty()) return e;
+                  return arp_round_trip(*r.device);
+              }),
+              "");
+}
+
+TEST(TapDevice, OffloadsOfAnEarlierRunDoNotOutliveIt) {
+    REQUIRE_ROOT();
+    EXPECT_EQ(in_new_netns([] {
+                  // The kernel keeps a TAP's offloads after the fd closes; a persistent TAP
+                  // opened without them must not go on sending 64 KiB partial-checksum frames.
+                  if (auto e = sh("ip tuntap add dev ust0 mode tap"); !e.empty()) return e;
+                  const std::string tso_on = "ethtool -k ust0 | grep -q 'tcp-segmentation-offload: on'";
+                  {
+                      auto r = open_device("tap:ust0");
+                      if (!r.device) return r.error;
+                      if (!sh(tso_on).empty()) return std::string("TSO not on while offloads are in use");
+                  }
+                  auto r = open_device("tap:ust0", false);
+                  if (!r.device) return r.error;
+                  return sh(tso_on).empty() ? std::string("TSO still on after opening without offloads") : "";
+              }),
+              "");
+}
+
+TEST(TapDevice, AdoptsAnInheritedTapFdWithAVnetHeader) {
+    REQUIRE_ROOT();
+    EXPECT_EQ(in_new_netns([] {
+                  // As `ustack run` opens it when offloads are on.
+                  int fd = tun_fd("ust0", IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+                  if (fd < 0) return std::string("cannot create ust0");
+                  auto r = open_device("fd:" + std::to_string(fd));
+                  if (!r.device) return r.error;
+                  if (!r.device->offloads().tso4) return std::string("no offloads on a vnet-header fd");
+                  if (auto e = kernel_side_ready(); !e.empty()) return e;
+                  return arp_round_trip(*r.device);
+              }),
+              "");
+}
+
+TEST(TapDevice, AdoptsAVnetHeaderFdWithOffloadsOffStillFraming) {
+    REQUIRE_ROOT();
+    EXPECT_EQ(in_new_netns([] {
+                  int fd = tun_fd("ust0", IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+                  if (fd < 0) return std::string("cannot create ust0");
+                  auto r = open_device("fd:" + std::to_string(fd), false);
+                  if (!r.device) return r.error;
+                  if (r.device->offloads().tso4) return std::string("offloads on although turned off");
+                  if (auto e = kernel_side_ready(); !e.empty()) return e;
+                  return arp_round_trip(*r.device);
+              }),
+              "");
+}
+
 TEST(TapDevice, ReceiveReturnsZeroWhenNothingIsWaiting) {
     REQUIRE_ROOT();
     EXPECT_EQ(in_new_netns([] {

@@ -145,6 +145,13 @@ ConfigResult parse_config(const EnvLookup& env) {
             c.pcap = p;
         }
     }
+
+    if (const char* o = env("USTACK_OFFLOADS"); o != nullptr && *o != '\0') {
+        const std::string_view v(o);
+        if (v == "on") c.offloads = true;
+        else if (v == "off") c.offloads = false;
+        else r.errors.push_back(quoted("USTACK_OFFLOADS", o) + " is not on or off; set it to off to disable TAP checksum and segmentation offloads, or unset it");
+    }
     return r;
 }
 

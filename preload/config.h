@@ -25,6 +25,7 @@ struct Config {
     LogLevel log_level = LogLevel::kWarn;   // USTACK_LOG
     std::string log_file;                   // USTACK_LOG_FILE; empty: stderr
     uint32_t busy_poll_us = 0;              // USTACK_BUSY_POLL; 0: blocking calls sleep at once
+    bool offloads = true;                   // USTACK_OFFLOADS: on (default) or off
 };
 
 // Upper bound of USTACK_BUSY_POLL, one second: beyond that spinning is never what anyone wants.

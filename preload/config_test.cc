@@ -194,6 +194,18 @@ TEST(Config, EmptyPcapPathIsOneLine) {
     EXPECT_EQ(parse(env).errors.size(), 1u);
 }
 
+TEST(Config, OffloadsAreOnUnlessTurnedOff) {
+    Env env = minimal();
+    EXPECT_TRUE(parse(env).config.offloads);
+    env["USTACK_OFFLOADS"] = "off";
+    EXPECT_FALSE(parse(env).config.offloads);
+    env["USTACK_OFFLOADS"] = "on";
+    EXPECT_TRUE(parse(env).config.offloads);
+    env["USTACK_OFFLOADS"] = "0";
+    ASSERT_EQ(parse(env).errors.size(), 1u);
+    EXPECT_EQ(parse(env).errors[0].rfind("USTACK_OFFLOADS", 0), 0u) << parse(env).errors[0];
+}
+
 TEST(Config, EachBadVariableGetsItsOwnLine) {
     Env env{{"USTACK_DEVICE", "nope"}, {"USTACK_ADDRESS", "x"}, {"USTACK_MAC", "y"}, {"USTACK_LOG", "z"}};
     EXPECT_EQ(parse(env).errors.size(), 4u);

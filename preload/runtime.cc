@@ -189,7 +189,7 @@ bool Runtime::bring_up() {
     if (log_fd() != 2 && fds_.fits(log_fd())) fds_.exchange(log_fd(), kInternalFd);
     busy_poll_us_ = cfg.busy_poll_us;
 
-    netdev::OpenResult opened = netdev::open_device(cfg.device);
+    netdev::OpenResult opened = netdev::open_device(cfg.device, cfg.offloads);
     if (!opened.device) {
         USTACK_LOG_ERROR("%s", opened.error.c_str());
         return false;

@@ -29,8 +29,11 @@ Stack::Impl::Impl(const StackConfig& cfg, netdev::Device& dev, Instant start)
       now(start),
       rng(cfg.seed),
       mtu(dev.mtu()),
+      offloads(dev.offloads()),
       isn_secret(rng.next()),
-      pool(wire::EthernetRepr::kHeaderLen + dev.mtu()) {
+      // With TSO a frame holds a whole 64 KiB IP packet. Few buffers are out at once (one
+      // flush's batch), so the free list stays small either way.
+      pool(wire::EthernetRepr::kHeaderLen + (offloads.tso4 ? std::max<size_t>(mtu, 65535) : mtu)) {
     // Slots hold a maximal IPv4 packet, not just an MTU's worth: a veth peer with TSO hands
     // AF_PACKET whole GSO super-frames (e.g. a 7300-byte TCP segment), which are valid packets
     // the stack accepts as they are. PACKET_VNET_HDR/TPACKET_V3 rings replace this later.

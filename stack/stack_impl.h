@@ -73,6 +73,7 @@ struct Stack::Impl : heap::HeapObject {
     Instant now{0};
     Rng rng;
     size_t mtu;                  // IP MTU of the device
+    netdev::Offloads offloads;   // what the device does for us, fixed when the stack starts
     uint64_t isn_secret;
     std::optional<tcp::syncookie::Key> syncookie_key;  // drawn from rng at the first cookie
     uint16_t ip_ident = 0;
@@ -160,6 +161,9 @@ struct Stack::Impl : heap::HeapObject {
     double challenge_tokens = 1000;
     Instant challenge_refill{0};  // SYN, or SYN-ACK in SYN-RECEIVED; (re)arms the RTO
     void tcp_send_segment(tcp::Tcb& t, wire::SeqNum seq, uint8_t flags, uint32_t payload_len);
+    // The most payload one segment of t may carry: snd_mss, or with TSO a multiple of it up to
+    // a 64 KiB IP packet, which the device cuts into snd_mss-sized segments.
+    uint32_t tcp_max_segment(const tcp::Tcb& t) const;
     void tcp_send_reset_for(const wire::Ipv4View& ip, const wire::TcpView& seg);
     void tcp_enter_time_wait(tcp::Tcb& t);
     void tcp_close_connection(tcp::Tcb& t, int error);  // to CLOSED; frees it if the user is gone

@@ -382,7 +382,9 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         if (d.in_order) {
             // RFC 5681 4.2: ACK at least every second full segment; immediately when filling
             // a hole; Linux also ACKs every segment in quick-ack mode at the start.
-            ++c.unacked_segments;
+            // A segment longer than the MSS is several the device merged (GRO, TSO on a
+            // local sender): it counts as (at least) two, so it is ACKed at once.
+            c.unacked_segments += payload.size() > c.snd_mss ? 2 : 1;
             if (d.filled_hole || c.quickack || c.unacked_segments >= 2 || d.clipped) {
                 c.ack_pending = true;
             } else if (c.delack_deadline == Instant{0}) {

@@ -95,12 +95,15 @@ void Stack::Impl::tcp_send_segment(Tcb& t, SeqNum seq, uint8_t flags, uint32_t p
         if (t.ts_ok && !rst) r.options.timestamps = wire::TcpTimestamps{tcp_ts_now(t), t.ts_recent};
         if (t.sack_ok && !rst && (flags & TcpFlags::kAck) && !t.reassembly.empty()) {
             // Blocks must not push a data segment past the MTU: send only what fits.
-            const size_t room = mtu - wire::Ipv4Repr::kHeaderLen - TcpView::kMinHeaderLen - payload_len;
+            // A TSO frame's every segment carries the options: count one segment's payload.
+            const uint32_t segment_len = std::min<uint32_t>(payload_len, t.snd_mss);
+            const size_t room = mtu - wire::Ipv4Repr::kHeaderLen - TcpView::kMinHeaderLen - segment_len;
             const size_t used = r.options.timestamps ? 12 : 0;
             const size_t fit = room > used + 4 ? (room - used - 4) / 8 : 0;
             r.options.sack_count = fill_sack_blocks(t, r.options, std::min<size_t>(fit, r.options.timestamps ? 3 : 4));
         }
     }
+    r.checksum_partial = offloads.tx_checksum;
     const size_t header_len = r.header_len();
     const size_t offset = static_cast<size_t>(seq - t.send_seq);
     IpSend p{t.local.addr, t.remote.addr, wire::ipproto::kTcp, 64, 0, true};
@@ -142,6 +145,7 @@ void Stack::Impl::tcp_send_reset_for(const wire::Ipv4View& ip, const wire::TcpVi
         r.ack = seg.seq() + seg.seg_len();
         r.flags.bits = TcpFlags::kRst | TcpFlags::kAck;
     }
+    r.checksum_partial = offloads.tx_checksum;
     IpSend p{ip.dst(), ip.src(), wire::ipproto::kTcp, 64, 0, true};
     send_ipv4(p, r.header_len(), [&](std::span<std::byte> out) { r.emit(out, ip.dst(), ip.src(), 0); });
     ++counters.tcp_tx_segments;
@@ -159,6 +163,19 @@ void Stack::Impl::tcp_challenge_ack(Tcb& t) {
     challenge_tokens -= 1;
     ++counters.tcp_challenge_acks;
     tcp_send_segment(t, t.snd_nxt, TcpFlags::kAck, 0);
+}
+
+uint32_t Stack::Impl::tcp_max_segment(const Tcb& t) const {
+    // The device cuts a TSO frame into segments of MTU - IP header - TCP header payload bytes
+    // (netdev::Offloads::tso4), so TSO is used only when that is exactly snd_mss: the peer's
+    // MSS and TCP_MAXSEG do not shrink it below what the MTU holds.
+    const size_t headers = wire::Ipv4Repr::kHeaderLen + TcpView::kMinHeaderLen + (t.ts_ok ? 12 : 0);
+    if (!offloads.tso4 || !offloads.tx_checksum || headers + t.snd_mss != mtu) return t.snd_mss;
+    // Leave room for the largest TCP header, so that SACK blocks never push the IP packet
+    // past 64 KiB.
+    constexpr size_t kMaxIpPacket = 65535;
+    const size_t room = kMaxIpPacket - wire::Ipv4Repr::kHeaderLen - TcpView::kMaxHeaderLen;
+    return static_cast<uint32_t>(room / t.snd_mss * t.snd_mss);
 }
 
 void Stack::Impl::tcp_send_syn(Tcb& t) {
@@ -188,6 +205,7 @@ void Stack::Impl::tcp_output(Tcb& t) {
     }
 
     const SeqNum data_end = t.send_seq + static_cast<uint32_t>(t.send_queue.size());
+    const uint32_t max_segment = tcp_max_segment(t);
     bool sent_any = false;
     if (t.rto_recovery) {
         // Resend what the timeout declared lost, one cwnd at a time, before anything new.
@@ -239,7 +257,14 @@ void Stack::Impl::tcp_output(Tcb& t) {
         const uint32_t wnd = std::min(t.snd_wnd, t.cc->cwnd + allowance);
         const uint32_t in_flight = t.pipe();
         const uint32_t usable = wnd > in_flight ? wnd - in_flight : 0;
-        uint32_t len = std::min({unsent, static_cast<uint32_t>(t.snd_mss), usable});
+        uint32_t len = std::min({unsent, max_segment, usable});
+        if (len > t.snd_mss) {
+            // TSO: whole segments only, unless the tail could go out on its own anyway: a
+            // sub-MSS piece in the middle of the stream would be silly-window sending, and the
+            // tail must wait for the Nagle and cork rules below as it would without TSO.
+            const bool tail_may_go = len == unsent && (t.fin_queued || (t.nodelay && !t.cork));
+            if (!tail_may_go) len -= len % t.snd_mss;
+        }
         if (len == 0 && !(fin_due && unsent == 0)) break;
         if (len > 0 && len < t.snd_mss) {
             // A partial segment waits (RFC 896 Nagle; RFC 9293 3.8.6.2.1 sender SWS avoidance)

@@ -181,6 +181,10 @@ void TcpRepr::emit(MutableBytes out, Ipv4Addr src, Ipv4Addr dst, size_t payload_
     options.emit(out.subspan(TcpView::kMinHeaderLen, hlen - TcpView::kMinHeaderLen));
     auto length = static_cast<uint16_t>(hlen + payload_len);
     uint32_t sum = pseudo_header_sum(src, dst, ipproto::kTcp, length);
+    if (checksum_partial) {
+        store_be16(out, 16, static_cast<uint16_t>(~checksum_finish(sum)));
+        return;
+    }
     store_be16(out, 16, checksum_finish(checksum_accumulate(sum, out.first(length))));
 }
 

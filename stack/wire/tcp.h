@@ -70,6 +70,7 @@ struct TcpOptions {
 class TcpView {
 public:
     static constexpr size_t kMinHeaderLen = 20;
+    static constexpr size_t kMaxHeaderLen = 60;
     static std::optional<TcpView> parse(ConstBytes segment);
 
     uint16_t src_port() const { return load_be16(bytes_, 0); }
@@ -101,6 +102,9 @@ struct TcpRepr {
     uint16_t window = 0;  // as on the wire: the sender has already applied its scale shift
     uint16_t urgent_pointer = 0;
     TcpOptions options;
+    // Leave the checksum to the device (netdev::Offloads::tx_checksum): emit() writes the
+    // folded pseudo-header sum, not complemented, as Linux does for CHECKSUM_PARTIAL.
+    bool checksum_partial = false;
 
     // nullopt when the options are malformed.
     static std::optional<TcpRepr> from(const TcpView& v);

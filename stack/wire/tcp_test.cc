@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "stack/wire/checksum.h"
 #include "stack/wire/linux_captures_test.h"
 
 namespace ustack::wire {
@@ -150,6 +151,20 @@ TEST(TcpRepr, RoundTripsThroughEmit) {
     EXPECT_EQ(back->urgent_pointer, r.urgent_pointer);
     EXPECT_EQ(back->options, r.options);
     EXPECT_EQ(v->payload().size(), 3u);
+}
+
+TEST(TcpRepr, PartialChecksumIsCompletedAsADeviceWould) {
+    auto r = *TcpRepr::from(*TcpView::parse(segment(testdata::kTcpData)));
+    const auto payload = TcpView::parse(segment(testdata::kTcpData))->payload();
+    r.checksum_partial = true;
+    auto out = emit(r, kClient, kServer, payload);
+    EXPECT_FALSE(TcpView::parse(out)->checksum_valid(kClient, kServer));
+    // The device checksums from the TCP header to the end, over the partial sum in the field,
+    // and stores the result there (virtio csum_start/csum_offset).
+    const uint16_t completed = internet_checksum(out);
+    out[16] = std::byte(completed >> 8);
+    out[17] = std::byte(completed & 0xff);
+    EXPECT_EQ(out, copy(segment(testdata::kTcpData)));
 }
 
 TEST(TcpRepr, MalformedOptionsAreRejected) {
