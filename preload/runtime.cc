@@ -189,14 +189,18 @@ bool Runtime::bring_up() {
     if (log_fd() != 2 && fds_.fits(log_fd())) fds_.exchange(log_fd(), kInternalFd);
     busy_poll_us_ = cfg.busy_poll_us;
 
-    netdev::OpenResult opened = netdev::open_device(cfg.device, cfg.offloads);
+    // Fault injection works frame by frame: with TSO/GRO one dropped frame would be up to 45
+    // packets lost at once, not the per-packet loss asked for. So impairment turns offloads off.
+    const char* impair = getenv("USTACK_IMPAIR");
+    const bool offloads = cfg.offloads && (impair == nullptr || *impair == '\0');
+    netdev::OpenResult opened = netdev::open_device(cfg.device, offloads);
     if (!opened.device) {
         USTACK_LOG_ERROR("%s", opened.error.c_str());
         return false;
     }
     std::unique_ptr<netdev::Device> device = std::move(opened.device);
     // Fault injection for interop tests, next to the wire so the pcap shows what the stack saw.
-    if (ImpairWrap w = wrap_with_impairment(std::move(device), getenv("USTACK_IMPAIR")); w.device) {
+    if (ImpairWrap w = wrap_with_impairment(std::move(device), impair); w.device) {
         device = std::move(w.device);
     } else {
         USTACK_LOG_ERROR("%s", w.error.c_str());

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 SHIMS = ("shim-packet", "shim-tap")
+TAP_OFF = "shim-tap-off"  # shim-tap with USTACK_OFFLOADS=off
 
 
 def fmt(v):
@@ -33,12 +34,13 @@ def verdict(m, ratio):
 def table(doc):
     rows = []
     notes = []
-    head = ["workload", "metric", "unit", "kernel", "shim-packet", "ratio", "shim-tap", "ratio", "target (packet)"]
+    head = ["workload", "metric", "unit", "kernel", "shim-packet", "ratio", "shim-tap", "ratio",
+            "tap-offloads-off", "on/off", "target (packet)"]
     for r in doc["results"]:
         for i, m in enumerate(r["metrics"]):
             cells = [r["workload"] if i == 0 else "", m["label"], m["unit"]]
-            for side in ("kernel",) + SHIMS:
-                s = m["sides"][side]
+            for side in ("kernel",) + SHIMS + (TAP_OFF,):
+                s = m["sides"].get(side, {"median": None})
                 if s.get("fail") and s["median"] is None:
                     note = f"{r['workload']} [{side}]: {s['fail']}"
                     if note not in notes:
@@ -46,13 +48,17 @@ def table(doc):
                     cells.append(f"FAIL[{notes.index(note) + 1}]")
                 else:
                     cells.append(fmt(s["median"]))
-                if side != "kernel":
+                if side == TAP_OFF:
+                    # What the TAP offloads gain: shim-tap over the same run with them off.
+                    on, off = m["sides"].get("shim-tap", {}).get("median"), s["median"]
+                    cells.append(f"{on / off:.2f}" if on is not None and off else "-")
+                elif side != "kernel":
                     ratio = m["ratio"].get(side)
                     cells.append(f"{ratio:.2f}" if ratio is not None else "-")
             cells.append(verdict(m, m["ratio"].get("shim-packet")))
             rows.append(cells)
     widths = [max(len(str(c)) for c in col) for col in zip(head, *rows)]
-    right = {3, 4, 5, 6, 7}
+    right = {3, 4, 5, 6, 7, 8, 9}
     def line(cells):
         return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
@@ -70,7 +76,8 @@ def header(doc):
              f"machine: {m['nproc']} CPUs, {m['cpu']}, Linux {m['kernel']}; commit {m['commit']}; {m['date']}",
              "topology (one lab from scripts/lab.sh, Linux peer in L-peer):"]
     lines += [f"  {s}" for s in doc["sides"]]
-    lines.append("  primary ratio: shim-packet / kernel (same veth pkt0); shim-tap adds the bridge br0")
+    lines.append("  primary ratio: shim-packet / kernel (same veth pkt0); shim-tap adds the bridge br0;"
+                 " on/off = shim-tap / shim-tap-off (TAP offloads)")
     return "\n".join(lines)
 
 

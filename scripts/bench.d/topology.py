@@ -6,8 +6,11 @@
                address on it), 10.78.0.2/24; peer 10.78.0.1. Same wire as `kernel`.
   shim-tap     the program under libustack.so on TAP tap0, bridged by br0 to veth brp,
                10.77.0.2/24; peer L-peer eth0 10.77.0.1. One bridge hop more than the others.
+               TAP offloads on (the default): 64 KiB TCP segments, checksums left to the kernel.
+  shim-tap-off the same with USTACK_OFFLOADS=off: MTU-sized frames, software checksums.
 
-The peer is always Linux in L-peer. The primary ratio is shim-packet/kernel (same veth)."""
+The peer is always Linux in L-peer. The primary ratio is shim-packet/kernel (same veth);
+shim-tap/shim-tap-off is what the TAP offloads gain."""
 
 import os
 
@@ -17,7 +20,7 @@ TOPOLOGY_TEXT = __doc__
 
 
 class Side:
-    def __init__(self, name, lab, build, device=None, addr="10.78.0.2", peer="10.78.0.1", prefix=24):
+    def __init__(self, name, lab, build, device=None, addr="10.78.0.2", peer="10.78.0.1", prefix=24, env=()):
         self.name = name
         self.lab = lab
         self.host_ns = f"{lab}-host"
@@ -26,6 +29,7 @@ class Side:
         self.addr = addr               # where the host-side program is reached
         self.peer = peer               # where the peer is reached
         self.prefix = prefix
+        self.env = list(env)           # VARIABLE=VALUE for the shim, e.g. USTACK_OFFLOADS=off
         self.launcher = os.path.join(build, "bin", "ustack")
 
     @property
@@ -36,6 +40,8 @@ class Side:
         """cmd as run in L-host on this side's stack."""
         wrap = ["ip", "netns", "exec", self.host_ns]
         if self.shim:
+            if self.env:
+                wrap += ["env"] + self.env
             wrap += [self.launcher, "run", "--device", self.device,
                      "--address", f"{self.addr}/{self.prefix}", "--"]
         return wrap + cmd
@@ -45,7 +51,8 @@ class Side:
 
     def describe(self):
         if self.shim:
-            return f"{self.name}: libustack.so on {self.device} {self.addr}/{self.prefix}, peer {self.peer}"
+            env = f" ({' '.join(self.env)})" if self.env else ""
+            return f"{self.name}: libustack.so on {self.device} {self.addr}/{self.prefix}{env}, peer {self.peer}"
         return f"{self.name}: Linux in {self.host_ns} on pkt0 {self.addr}/{self.prefix}, peer {self.peer}"
 
 
@@ -54,6 +61,8 @@ def make_sides(lab, build):
         Side("kernel", lab, build),
         Side("shim-packet", lab, build, device="packet:pkt0"),
         Side("shim-tap", lab, build, device="tap:tap0", addr="10.77.0.2", peer="10.77.0.1"),
+        Side("shim-tap-off", lab, build, device="tap:tap0", addr="10.77.0.2", peer="10.77.0.1",
+             env=["USTACK_OFFLOADS=off"]),
     ]
 
 

@@ -2,6 +2,7 @@
 // frame harness for driving one stack with hand-built frames.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -93,8 +94,57 @@ private:
     std::vector<std::vector<std::byte>> held_;
 };
 
+// Wraps a device and offers TAP-like offloads (checksum both ways, TSO) on a 1500-byte MTU:
+// frames arrive marked checksum_partial, as the kernel's do, and the largest frame sent is
+// recorded. Super-frames go on whole over an inner pair with a 64 KiB MTU (the peer stack
+// takes them as GRO merges). drop picks frames to lose.
+class OffloadingDevice final : public netdev::Device {
+public:
+    using Predicate = std::function<bool(std::span<const std::byte> frame)>;
+    OffloadingDevice(netdev::Device& inner, Predicate drop) : inner_(inner), drop_(std::move(drop)) {}
+    int receive(std::span<netdev::RxSlot> slots) override {
+        const int n = inner_.receive(slots);
+        for (int i = 0; i < n; ++i) slots[static_cast<size_t>(i)].checksum_partial = true;
+        return n;
+    }
+    int send(std::span<const netdev::ConstBytes> frames) override {
+        for (auto f : frames) {
+            max_frame = std::max(max_frame, f.size());
+            if (drop_ && drop_(f)) continue;
+            netdev::ConstBytes one[] = {f};
+            inner_.send(one);
+        }
+        return static_cast<int>(frames.size());
+    }
+    size_t mtu() const override { return 1500; }  // the inner pair carries 64 KiB frames
+    std::optional<wire::MacAddr> hw_addr() const override { return std::nullopt; }
+    int wait_fd() const override { return inner_.wait_fd(); }
+    netdev::Offloads offloads() const override { return {.rx_checksum = true, .tx_checksum = true, .tso4 = true}; }
+    std::string name() const override { return "offload+" + inner_.name(); }
+    size_t max_frame = 0;
+
+private:
+    netdev::Device& inner_;
+    Predicate drop_;
+};
+
 class TwoStacks {
 public:
+    // Both ends offer TAP-like offloads; drop_from_a picks frames a sends that are lost.
+    struct WithOffloads {
+        OffloadingDevice::Predicate drop_from_a;
+    };
+    explicit TwoStacks(WithOffloads w) {
+        auto [a, b] = netdev::PairDevice::create(65535, 4096);
+        dev_a_ = std::move(a);
+        dev_b_ = std::move(b);
+        offload_a_ = std::make_unique<OffloadingDevice>(*dev_a_, std::move(w.drop_from_a));
+        offload_b_ = std::make_unique<OffloadingDevice>(*dev_b_, nullptr);
+        a_ = std::make_unique<Stack>(StackConfig{{kAddrA, 24}, std::nullopt, kMacA, 1}, *offload_a_, now_);
+        b_ = std::make_unique<Stack>(StackConfig{{kAddrB, 24}, std::nullopt, kMacB, 2}, *offload_b_, now_);
+    }
+    OffloadingDevice* offload_a() { return offload_a_.get(); }
+
     // Both directions impaired alike, each with its own seed.
     TwoStacks(ShufflingDevice::Rates rates, uint64_t seed) {
         auto [a, b] = netdev::PairDevice::create(1500, 4096);
@@ -153,6 +203,7 @@ private:
     std::unique_ptr<netdev::PairDevice> dev_a_, dev_b_;
     std::unique_ptr<DroppingDevice> lossy_a_;
     std::unique_ptr<ShufflingDevice> shuffle_a_, shuffle_b_;
+    std::unique_ptr<OffloadingDevice> offload_a_, offload_b_;
     std::unique_ptr<Stack> a_, b_;
 };
 
