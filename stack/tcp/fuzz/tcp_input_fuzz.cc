@@ -308,12 +308,18 @@ private:
         if (flags.rst()) return;  // a reset may carry any number the peer's segment named
         if (auto ts = wire::TcpOptions::parse(seg->options())->timestamps) last_tsval_ = ts->tsval;
         if (flags.syn()) {
-            if (!iss_known_ || seg->seq() != stack_iss_) {
+            // A new connection: a new ISS, or (the same 4-tuple reopened at the same instant
+            // hashes to the same ISS) a SYN-ACK for another peer SYN.
+            if (!iss_known_ || seg->seq() != stack_iss_ || (flags.ack() && irs_known_ && seg->ack() != irs_ + 1)) {
                 iss_known_ = true;  // a new connection (a listener's child, or TIME-WAIT reuse)
                 stack_iss_ = seg->seq();
                 stack_max_ = stack_iss_;
                 irs_known_ = false;
                 app_sent_ = 0;
+                // A listener's new child is not sock_ (that may be an older connection, closed
+                // and still holding unread data) until accept() returns it.
+                if (!(flags.ack() && listener_ > 0)) tracked_sock_ = sock_;
+                else tracked_sock_ = 0;
                 app_read_ = 0;
             }
         }
@@ -362,6 +368,7 @@ private:
         if (id > 0) {
             if (sock_ > 0) stack_->close(sock_, now_);
             sock_ = id;
+            tracked_sock_ = id;  // the latest child: one peer port, so one connection at a time
             app_read_ = 0;
         }
         pump();
@@ -384,7 +391,7 @@ private:
         const MutableBytes parts[] = {buf};
         const ssize_t r = stack_->recv(sock_, parts, nullptr, 0, now_);
         FUZZ_CHECK(r <= static_cast<ssize_t>(n));
-        if (r > 0) {
+        if (r > 0 && sock_ == tracked_sock_) {
             FUZZ_CHECK(irs_known_);
             const uint32_t base = irs_ - peer_iss_;  // the stream offset of the connection's first byte
             for (ssize_t i = 0; i < r; ++i) {
@@ -436,6 +443,7 @@ private:
     SeqNum peer_end_;   // the highest sequence end it has sent near the connection's stream
     bool irs_known_ = false;
     SeqNum irs_;        // the peer SYN the stack's connection took
+    int tracked_sock_ = 0;  // the socket irs_ and app_read_ describe
     uint32_t last_tsval_ = 0;
 
     // The stack, as seen on the wire.
