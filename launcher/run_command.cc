@@ -128,6 +128,13 @@ int run_command(std::span<const std::string_view> args) {
                                         " not found; build it (ninja -C build) or pass --library PATH");
     }
 
+    if (library.string().find_first_of(": ") != std::string::npos) {
+        // ld.so splits LD_PRELOAD at spaces and colons: such a path would load nothing.
+        return fail(kExitNoLibrary, "preload library path " + library.string() +
+                                        " has a space or colon, which LD_PRELOAD cannot carry; "
+                                        "install or copy ustack under a path without them");
+    }
+
     // Values that can never be right are refused before any lab exists.
     const bool embedded = unset_or_empty("USTACK_DEVICE");
     if (embedded) setenv("USTACK_DEVICE", EmbeddedLab::kDevice, 1);

@@ -84,6 +84,12 @@ run "$ustack" run --library "$tmp/none.so" -- true
 check "missing library is refused with 15" status_is 15
 check "missing library is named" err_has "$tmp/none.so"
 
+mkdir -p "$tmp/with space"
+cp "$marker_lib" "$tmp/with space/lib.so"
+run "$ustack" run --library "$tmp/with space/lib.so" -- true
+check "a library path LD_PRELOAD cannot carry is refused with 15" status_is 15
+check "the space in the library path is named" err_has "has a space or colon"
+
 # The default library is ../lib/libustack.so from the launcher's own directory.
 mkdir -p "$tmp/tree/build/bin" "$tmp/tree/build/lib" "$tmp/tree/scripts"
 cp "$ustack" "$tmp/tree/build/bin/ustack"
