@@ -9,43 +9,10 @@
 # so a run under --busy-poll must count spins, and a run without it must count none.
 # Exit 77 (skipped) without root or socat.
 set -uo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/../../scripts/lab.sh"
-
 launcher=$1
 program=$2
-port=7000
-
-if [[ $EUID -ne 0 ]] || ! command -v socat >/dev/null; then
-    echo "busy_poll: needs root and socat; skipped"
-    exit 77
-fi
-lab="bp$$"
-tmp=$(mktemp -d)
-echo_pid=
-udp_pid=
-cleanup() {
-    local p
-    for p in $echo_pid $udp_pid; do
-        # socat's per-connection children first: one whose client vanished with the lab
-        # would otherwise poll its dead connection forever.
-        pkill -P "$p" 2>/dev/null
-        kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-    done
-    lab_down "$lab" >/dev/null 2>&1
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-lab_up "$lab" || { echo "busy_poll: cannot build lab $lab"; exit 77; }
-
-ip netns exec "$lab-peer" socat TCP-LISTEN:$port,fork,reuseaddr PIPE >/dev/null 2>&1 &
-echo_pid=$!
-ip netns exec "$lab-peer" socat UDP-RECVFROM:$((port + 1)),fork PIPE >/dev/null 2>&1 &
-udp_pid=$!
-for _ in $(seq 50); do
-    lab_peer "$lab" bash -c "exec 3<>/dev/tcp/10.77.0.1/$port" 2>/dev/null && break
-    sleep 0.1
-done
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/echo_lab.sh"
+echo_lab_up busy_poll "bp$$"
 
 status=0
 fail() { echo "busy_poll: FAIL $*"; status=1; }

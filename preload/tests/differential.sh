@@ -6,46 +6,11 @@
 # under the stack (in the host namespace, over the TAP), and diffs the two outputs.
 # Exit 77 (skipped) without root or network namespaces.
 set -uo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-source "$here/../../scripts/lab.sh"
-
 launcher=$1
 program=$2
 name=$(basename "$program")
-port=7000
-
-if [[ $EUID -ne 0 ]] || ! command -v socat >/dev/null; then
-    echo "$name: needs root and socat; skipped"
-    exit 77
-fi
-lab="pd$$"
-tmp=$(mktemp -d)
-echo_pid=
-udp_pid=
-cleanup() {
-    local p
-    for p in $echo_pid $udp_pid; do
-        # socat's per-connection children first: one whose client vanished with the lab
-        # would otherwise poll its dead connection forever.
-        pkill -P "$p" 2>/dev/null
-        kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-    done
-    lab_down "$lab" >/dev/null 2>&1
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-lab_up "$lab" || { echo "$name: cannot build lab $lab"; exit 77; }
-
-# Not through lab_peer: a function in the background is a subshell, and killing it would
-# leave socat running. ip netns exec execs, so $! is socat itself.
-ip netns exec "$lab-peer" socat TCP-LISTEN:$port,fork,reuseaddr PIPE >/dev/null 2>&1 &
-echo_pid=$!
-ip netns exec "$lab-peer" socat UDP-RECVFROM:$((port + 1)),fork PIPE >/dev/null 2>&1 &
-udp_pid=$!
-for _ in $(seq 50); do
-    lab_peer "$lab" bash -c "exec 3<>/dev/tcp/10.77.0.1/$port" 2>/dev/null && break
-    sleep 0.1
-done
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/echo_lab.sh"
+echo_lab_up "$name" "pd$$"
 
 lab_peer "$lab" timeout 120 "$program" 10.77.0.1 $port >"$tmp/kernel.out" 2>&1
 kernel_rc=$?
