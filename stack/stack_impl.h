@@ -10,7 +10,7 @@
 #include "stack/core/heap.h"
 #include "stack/core/packet_pool.h"
 #include "stack/core/rng.h"
-#include "stack/core/timer_queue.h"
+#include "stack/core/timer_wheel.h"
 #include "stack/link/arp_cache.h"
 #include "stack/stack.h"
 #include "stack/tcp/syncookie.h"
@@ -84,7 +84,7 @@ struct Stack::Impl : heap::HeapObject {
     HeapVector<netdev::RxSlot> rx_slots;
 
     link::ArpCache arp;
-    TimerQueue timers;
+    TimerWheel timers;
 
     int next_socket_id = 1;
     HeapMap<int, SocketEntry*> sockets;

@@ -1,18 +1,18 @@
-// TimerQueue: the operations TCP does per segment (re-arm the retransmission timer, which
+// TimerWheel: the operations TCP does per segment (re-arm the retransmission timer, which
 // leaves a stale entry behind) and per poll (pop what is due, prune stale fronts).
 #include <benchmark/benchmark.h>
 
 #include "stack/core/rng.h"
-#include "stack/core/timer_queue.h"
+#include "stack/core/timer_wheel.h"
 
 namespace {
 
 using ustack::Instant;
-using ustack::TimerQueue;
+using ustack::TimerWheel;
 
 // Arm into a queue already holding n timers, then pop one: steady state for n connections.
 void BM_TimerArmPop(benchmark::State& state) {
-    TimerQueue q;
+    TimerWheel q;
     ustack::Rng rng(1);
     const auto n = static_cast<uint64_t>(state.range(0));
     for (uint64_t i = 0; i < n; ++i) q.arm(Instant(1'000'000 + rng.below(1'000'000)), i);
@@ -31,7 +31,7 @@ BENCHMARK(BM_TimerArmPop)->Arg(16)->Arg(1024)->Arg(16384);
 // Re-arming the same timer over and over (RTO restarted by every ACK) and pruning the stale
 // entries it leaves, as the stack does before computing next_deadline().
 void BM_TimerRearmPrune(benchmark::State& state) {
-    TimerQueue q;
+    TimerWheel q;
     Instant current(0);
     Instant now(0);
     for (auto _ : state) {
