@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -37,6 +38,10 @@ constinit Runtime g_runtime;
 // array stays small.
 constexpr int kHighFdCeiling = 4096;
 constexpr int kHighFdBand = 64;
+
+// The driving waiter copies its poll set onto its stack with the device fd added; a poll() over
+// more kernel fds than this leaves the device to the service thread.
+constexpr nfds_t kDriverSetMax = 64;
 
 // The waiter of the calling thread. initial-exec TLS: no allocation, usable in any context.
 __attribute__((tls_model("initial-exec"))) thread_local Waiter t_waiter;
@@ -73,6 +78,7 @@ Waiter::~Waiter() {
         // The thread left the library without unregistering (a longjmp out of a signal
         // handler while it slept); unlink before the TLS goes away.
         StackLock lock(g_runtime);
+        g_runtime.stop_driving(this);
         if (linked) {
             if (prev) prev->next = next; else g_runtime.waiters_ = next;
             if (next) next->prev = prev;
@@ -318,6 +324,30 @@ void Runtime::arm_timer(std::optional<Instant> deadline) {
     if (timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &its, nullptr) == 0) armed_ = want;
 }
 
+void Runtime::become_driver(Waiter* w) {
+    driver_ = w;
+    if (!service_watches_device_) return;
+    epoll_event ev{};
+    ev.events = 0;  // EPOLLERR/EPOLLHUP only
+    ev.data.fd = device_->wait_fd();
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, ev.data.fd, &ev) == 0) service_watches_device_ = false;
+}
+
+void Runtime::stop_driving(Waiter* w) {
+    if (driver_ != w) return;
+    driver_ = nullptr;
+    if (service_watches_device_) return;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = device_->wait_fd();
+    // Level-triggered: frames already queued wake the service thread at once.
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, ev.data.fd, &ev) == 0) {
+        service_watches_device_ = true;
+    } else {
+        USTACK_LOG_ERROR("cannot give the device fd back to the service thread (%s)", strerrordesc_np(errno));
+    }
+}
+
 void Runtime::wake_waiters() {
     for (Waiter* w = waiters_; w != nullptr; w = w->next) notify(w->efd);
 }
@@ -409,6 +439,7 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
         w.efd = rt_.move_high(efd);
     }
     if (w.linked) {  // left linked by an earlier longjmp; relink cleanly
+        rt_.stop_driving(&w);
         if (w.prev) w.prev->next = w.next; else rt_.waiters_ = w.next;
         if (w.next) w.next->prev = w.prev;
     }
@@ -426,7 +457,22 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
     const uint32_t handlers_before = t.handlers_run;
     t.last_restart = false;
     // Not for a poll that only looks (timeout 0): spinning is for calls that would sleep.
-    const bool busy_poll = rt_.busy_poll_us_ > 0 && !(deadline && *deadline <= now_);
+    const bool would_sleep = !(deadline && *deadline <= now_);
+    const bool busy_poll = rt_.busy_poll_us_ > 0 && would_sleep;
+
+    // The driver (runtime.h) also sleeps on the device fd, in a copy of the set one slot longer.
+    const int dev_fd = rt_.device_->wait_fd();
+    const bool drive = would_sleep && rt_.driver_ == nullptr && dev_fd >= 0 && n + 2 <= kDriverSetMax;
+    pollfd driver_set[kDriverSetMax];
+    pollfd* set = fds;
+    nfds_t extra = 0;
+    if (drive) {
+        rt_.become_driver(&w);
+        std::copy(fds, fds + n + 1, driver_set);
+        driver_set[n + 1] = pollfd{dev_fd, POLLIN, 0};
+        set = driver_set;
+        extra = 1;
+    }
     uint64_t spins = 0;
     bool slept = false;
     release();
@@ -439,7 +485,7 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
         saved = EINTR;
     } else {
         r = 0;
-        if (busy_poll) r = spin(fds, n, deadline, sigmask, handlers_before, &saved, &spins);
+        if (busy_poll) r = spin(set, n + extra, deadline, sigmask, handlers_before, &saved, &spins);
         if (r == 0) {
             timespec ts{};
             const timespec* tsp = nullptr;
@@ -451,11 +497,19 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
                 tsp = &ts;
             }
             slept = true;
-            r = real::ppoll(fds, n + 1, tsp, sigmask);
+            r = real::ppoll(set, n + 1 + extra, tsp, sigmask);
             saved = errno;
         }
     }
-    acquire();
+    acquire();  // polls the stack: what woke the driver is processed here
+    if (drive) {
+        rt_.stop_driving(&w);
+        std::copy(driver_set, driver_set + n + 1, fds);
+        if (driver_set[n + 1].revents != 0) {
+            if (r > 0) --r;  // the device is none of the caller's fds
+            ++rt_.counters_.driver_device_wakeups;
+        }
+    }
     if (busy_poll && (slept || spins > 0)) {
         rt_.counters_.busy_poll_spins += spins;
         ++(slept ? rt_.counters_.busy_poll_sleeps : rt_.counters_.busy_poll_wakeups);

@@ -16,6 +16,14 @@
 //   (plus the kernel fds, for poll/select) with the SO_RCVTIMEO/SO_SNDTIMEO or poll timeout,
 //   relocks, unregisters, drains the eventfd and looks again. With USTACK_BUSY_POLL it first
 //   drives the stack itself for up to that many microseconds (busy_poll.cc).
+// * The driver: the first blocked caller to find no other one (Runtime::driver_) also sleeps
+//   on the device's wait_fd, and the service thread stops watching it (EPOLL_CTL_MOD to no
+//   events) until the driver wakes. Frames that arrive then wake the driver directly; it
+//   relocks, which polls the stack inline, and finds its data with one wakeup instead of two
+//   (device -> service thread -> waiter eventfd), as Onload's "the blocked thread drives the
+//   stack". Other waiters keep only their eventfd (no herd); the lock's release wakes them as
+//   before. The service thread keeps the timerfd and the control eventfd, and gets the device
+//   back (level-triggered, so nothing already queued is lost) when the driver stops waiting.
 // * Wakeups: StackLock remembers stack.generation() at acquisition. On release, if the
 //   generation moved, it writes to every registered waiter's eventfd; if next_deadline()
 //   became earlier than the timerfd's, it rearms the timerfd. Waiters register under the lock
@@ -125,6 +133,9 @@ private:
     int move_high(int fd);  // returns the new (or, on failure, the old) fd, marked internal
     void service_loop();
     void arm_timer(std::optional<Instant> deadline);
+    // Under mu_: w starts or stops sleeping on the device fd in the service thread's place.
+    void become_driver(Waiter* w);
+    void stop_driving(Waiter* w);
 
     std::mutex mu_;  // the stack lock: guards everything below and every SocketFile
     std::atomic<Mode> mode_{Mode::kUnset};
@@ -136,6 +147,8 @@ private:
     int control_fd_ = -1;                      // eventfd: wakes the service thread
     Instant armed_{Instant::max()};            // what timer_fd_ is armed for; max: disarmed
     Waiter* waiters_ = nullptr;                // threads blocked on stack readiness
+    Waiter* driver_ = nullptr;                 // the waiter sleeping on the device fd, if any
+    bool service_watches_device_ = true;       // the device fd is in epoll_fd_ with EPOLLIN
     uint32_t busy_poll_us_ = 0;                // USTACK_BUSY_POLL; set once before kActive
     RuntimeCounters counters_;
 };

@@ -6,7 +6,9 @@
 # stdout must match the kernel's each time. The runtime's counters, printed at exit with
 # USTACK_LOG=info, show whether the spin path was taken (busy_poll_spins) and whether a wait
 # ended while spinning (busy_poll_wakeups): a blocking connect always waits for the SYN-ACK,
-# so a run under --busy-poll must count spins, and a run without it must count none.
+# so a run under --busy-poll must count spins, and a run without it must count none. Without
+# it, that wait sleeps on the device fd itself (the driving waiter, runtime.h), so the SYN-ACK
+# wakes it directly: driver_device_wakeups must count.
 # Exit 77 (skipped) without root or socat.
 set -uo pipefail
 launcher=$1
@@ -42,6 +44,9 @@ if grep -q '^ustack: counter busy_poll_' "$tmp/idle.err"; then
     fail "without --busy-poll the runtime spun:"
     grep '^ustack: counter busy_poll_' "$tmp/idle.err"
 fi
+driven=$(counter idle driver_device_wakeups)
+echo "busy_poll: without --busy-poll: driver_device_wakeups=${driven:-0}"
+[[ ${driven:-0} -gt 0 ]] || fail "without --busy-poll no blocked call was woken by the device fd itself (the driver, runtime.h)"
 
 [[ $status -eq 0 ]] && echo "busy_poll: output matches the kernel's with and without busy polling; spins only when asked"
 exit $status
