@@ -154,7 +154,9 @@ struct Stack::Impl : heap::HeapObject {
     void tcp_arm_keepalive(tcp::Tcb& t);
     void run_keepalive(tcp::Tcb& t);
     void tcp_arm_loss_probe(tcp::Tcb& t);
-    void run_loss_probe(tcp::Tcb& t);  // from the last segment heard, per SO_KEEPALIVE settings
+    void run_loss_probe(tcp::Tcb& t);
+    void tcp_arm_persist(tcp::Tcb& t);  // zero window, data waiting, nothing in flight: probe later
+    void run_persist(tcp::Tcb& t);
     const SocketOptions& tcp_options(const tcp::Tcb& t) const;
     // RFC 5961 challenge ACK, rate-limited like Linux's tcp_challenge_ack_limit.
     void tcp_challenge_ack(tcp::Tcb& t);

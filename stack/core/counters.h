@@ -66,6 +66,7 @@ namespace ustack {
     X(tcp_keepalive_timeouts, "TCP connections reset: keepalive probes unanswered")              \
     X(tcp_linger_resets, "TCP connections reset by close() with SO_LINGER 0")                   \
     X(tcp_loss_probes, "TCP tail loss probes sent (RFC 8985 TLP)")                               \
+    X(tcp_persist_probes, "TCP zero-window probes sent by the persist timer")                     \
     X(tcp_lost_retransmits, "TCP retransmissions found lost by time and sent again (RACK)")      \
     X(tcp_spurious_rto_undos, "TCP timeouts found spurious by timestamps, window restored (Linux TCPLossUndo)") \
     X(tcp_rcvbuf_autotuned, "TCP receive buffers grown by auto-tuning (Linux tcp_rcv_space_adjust)") \

@@ -27,7 +27,7 @@ void Stack::Impl::tcp_close_connection(Tcb& t, int error) {
     }
     tcp_connections.erase(FourTuple{t.local, t.remote});
     t.state = State::kClosed;
-    t.rto_deadline = t.delack_deadline = t.timewait_deadline = Instant{0};
+    t.rto_deadline = t.delack_deadline = t.timewait_deadline = t.persist_deadline = Instant{0};
     if (error != 0) t.error = error;
     t.fin_received = true;  // reads see end of stream; writes fail
     t.fin_queued = true;

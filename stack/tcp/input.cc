@@ -333,6 +333,10 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
     // RFC 9293 3.10.7.4: update the send window from the newest segment.
     if (c.snd_wl1 < seq || (c.snd_wl1 == seq && c.snd_wl2 <= ack)) {
         if (wnd > c.snd_wnd) wake();
+        if (wnd != 0) {  // the window opened: probing is over (Linux tcp_ack_probe())
+            c.persist_backoff = 0;
+            c.persist_deadline = Instant{0};
+        }
         c.snd_wnd = wnd;
         c.snd_wl1 = seq;
         c.snd_wl2 = ack;

@@ -297,11 +297,8 @@ void Stack::Impl::tcp_output(Tcb& t) {
         if (with_fin) break;
     }
     if (sent_any && t.tlp_deadline == Instant{0}) tcp_arm_loss_probe(t);
-    // Zero window with data waiting and nothing in flight: the retransmission timer doubles
-    // as the persist timer (RFC 9293 3.8.6.1), whose probe carries one byte of data.
-    if (t.snd_wnd == 0 && t.flight_size() == 0 && t.snd_nxt < data_end && t.rto_deadline == Instant{0}) {
-        tcp_arm(t, tcp::TimerKind::kRetransmit, now + t.rtt.rto());
-    }
+    // Zero window with data waiting and nothing in flight: the persist timer (RFC 9293 3.8.6.1).
+    tcp_arm_persist(t);
     if (!sent_any && t.ack_pending) tcp_send_segment(t, t.snd_nxt, TcpFlags::kAck, 0);
 }
 

@@ -29,7 +29,10 @@ enum class State : uint8_t {
 const char* state_name(State s);
 
 // Timers one connection can have armed; 0 in a deadline field means off.
-enum class TimerKind : uint8_t { kRetransmit = 1, kDelayedAck = 2, kTimeWait = 3, kKeepalive = 4, kLossProbe = 5 };
+enum class TimerKind : uint8_t {
+    kRetransmit = 1, kDelayedAck = 2, kTimeWait = 3, kKeepalive = 4, kLossProbe = 5,
+    kPersist = 6,  // zero-window probes (RFC 9293 3.8.6.1), Linux ICSK_TIME_PROBE0
+};
 
 inline constexpr size_t kDefaultBufferBytes = 256 * 1024;
 inline constexpr uint8_t kOurWindowScale = 7;  // lets a 256 KiB..16 MiB buffer be advertised
@@ -99,7 +102,7 @@ struct Tcb : heap::HeapObject {
     bool rtt_timing = false;     // Karn: one segment timed at a time, never a retransmitted one
     SeqNum rtt_seq;
     Instant rtt_start{0};
-    int backoff = 0;             // consecutive timeouts (and zero-window probes: the interval doubles)
+    int backoff = 0;             // consecutive retransmission timeouts: the RTO doubles
     int probes_out = 0;          // zero-window probes since the peer last ACKed anything (Linux
                                  // icsk_probes_out): the give-up count while the window is zero
     std::unique_ptr<CongestionControl> cc;
@@ -122,6 +125,10 @@ struct Tcb : heap::HeapObject {
     Instant rto_deadline{0};
     Instant delack_deadline{0};
     Instant timewait_deadline{0};
+    // The persist timer has its own slot and backoff (Linux ICSK_TIME_PROBE0): probing a zero
+    // window neither inflates the next RTO nor is shortened by an RTO backoff reset.
+    Instant persist_deadline{0};
+    int persist_backoff = 0;     // zero-window probes sent since the window last opened
 
     // Listening.
     std::unique_ptr<Listener> listener;  // set in LISTEN

@@ -23,9 +23,28 @@ Instant& deadline_of(Tcb& t, TimerKind kind) {
         case TimerKind::kDelayedAck: return t.delack_deadline;
         case TimerKind::kKeepalive: return t.keepalive_deadline;
         case TimerKind::kLossProbe: return t.tlp_deadline;
+        case TimerKind::kPersist: return t.persist_deadline;
         case TimerKind::kTimeWait: break;
     }
     return t.timewait_deadline;
+}
+// A zero window with data waiting (RFC 9293 3.8.6.1): nothing in flight, or only the one-byte
+// probe. Its answer says whether the window opened: a new byte, or the earlier probe's again.
+bool zero_window_probing(const Tcb& t) {
+    const SeqNum data_end = t.send_seq + static_cast<uint32_t>(t.send_queue.size());
+    const uint32_t flight = t.flight_size();
+    return t.synchronized() && t.snd_wnd == 0 &&
+           ((flight == 0 && t.snd_nxt < data_end) || (flight == 1 && t.snd_una < data_end));
+}
+
+// RTO << shift, capped at the maximum RTO and (Linux tcp_clamp_rto_to_user_timeout) at what is
+// left of TCP_USER_TIMEOUT.
+Duration backed_off_interval(const Tcb& t, int shift, Duration user_timeout, Instant now) {
+    Duration d = std::min<Duration>(t.rtt.rto() * (int64_t{1} << std::min(shift, 16)), tcp::RttEstimator::kMaxRto);
+    if (user_timeout.count() != 0) {
+        d = std::max<Duration>(std::min(d, t.retrans_start + user_timeout - now), std::chrono::milliseconds(1));
+    }
+    return d;
 }
 }  // namespace
 
@@ -45,6 +64,7 @@ void Stack::Impl::tcp_enter_time_wait(Tcb& t) {
     t.state = State::kTimeWait;
     t.rto_deadline = Instant{0};
     t.delack_deadline = Instant{0};
+    t.persist_deadline = Instant{0};
     tcp_arm(t, TimerKind::kTimeWait, now + tcp::kTimeWaitDuration);
     wake();
 }
@@ -128,6 +148,37 @@ void Stack::Impl::run_loss_probe(Tcb& t) {
     tcp_arm(t, TimerKind::kRetransmit, now + t.rtt.rto());
 }
 
+void Stack::Impl::tcp_arm_persist(Tcb& t) {
+    if (t.persist_deadline != Instant{0} || !zero_window_probing(t) || t.flight_size() != 0) return;
+    // Linux tcp_check_probe_timer(): the first probe one RTO after the window closed.
+    tcp_arm(t, TimerKind::kPersist, now + t.rtt.rto());
+}
+
+// The persist timer (RFC 9293 3.8.6.1, Linux tcp_probe_timer()): one byte of data into the zero
+// window, then again at doubling intervals. RFC 1122 4.2.2.17: give up only on a peer that stops
+// answering (probes_out restarts at any ACK, as Linux's icsk_probes_out).
+void Stack::Impl::run_persist(Tcb& t) {
+    t.persist_deadline = Instant{0};
+    if (!zero_window_probing(t)) return;  // the window opened, or the data is gone
+    const Duration user_timeout = std::chrono::milliseconds(tcp_options(t).user_timeout_ms);
+    const bool user_timed_out = user_timeout.count() != 0 && now - t.retrans_start >= user_timeout;
+    if (++t.probes_out > tcp::kMaxRetries || user_timed_out) {
+        ++counters.tcp_timeouts;
+        tcp_close_connection(t, ETIMEDOUT);
+        return;
+    }
+    const bool fresh = t.flight_size() == 0;
+    const SeqNum probe = fresh ? t.snd_nxt : t.snd_una;
+    tcp_send_segment(t, probe, wire::TcpFlags::kAck, 1);
+    if (fresh) {
+        t.snd_nxt += 1;
+        t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+    }
+    ++counters.tcp_persist_probes;
+    ++t.persist_backoff;
+    tcp_arm(t, TimerKind::kPersist, now + backed_off_interval(t, t.persist_backoff, user_timeout, now));
+}
+
 void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
     if (tcp_timer_stale(e)) return;
     Tcb& t = *find(key_id(e.key))->tcp;
@@ -147,45 +198,30 @@ void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
         case TimerKind::kLossProbe:
             run_loss_probe(t);
             return;
+        case TimerKind::kPersist:
+            run_persist(t);
+            return;
         case TimerKind::kRetransmit:
             break;
     }
-    const SeqNum data_end = t.send_seq + static_cast<uint32_t>(t.send_queue.size());
     const uint32_t flight = t.flight_size();
-    // With a zero window this is the persist timer (RFC 9293 3.8.6.1). Its probe is one byte of
-    // data, so the answer says whether the window opened: a new byte, or the earlier probe's again.
-    const bool zero_window = t.synchronized() && t.snd_wnd == 0;
-    const bool probing = zero_window && ((flight == 0 && t.snd_nxt < data_end) || (flight == 1 && t.snd_una < data_end));
-    if (flight == 0 && !probing) return;
+    if (flight == 0) return;
+    if (zero_window_probing(t)) {  // only the probe byte is out: the persist timer's business
+        run_persist(t);
+        return;
+    }
     const int limit = t.synchronized() ? tcp::kMaxRetries : tcp::kMaxSynRetries;
     // RFC 5482 / Linux TCP_USER_TIMEOUT: give up once the oldest unacknowledged data has waited
     // this long, whatever the retry count says.
     const Duration user_timeout = std::chrono::milliseconds(tcp_options(t).user_timeout_ms);
     const bool user_timed_out = user_timeout.count() != 0 && now - t.retrans_start >= user_timeout;
-    // RFC 1122 4.2.2.17: while the window is zero, give up only on a peer that stops answering
-    // (probes_out restarts at any ACK, as Linux's icsk_probes_out); the interval still doubles.
-    const int attempts = zero_window ? ++t.probes_out : t.backoff + 1;
     ++t.backoff;
-    if (attempts > limit || user_timed_out) {
+    if (t.backoff > limit || user_timed_out) {
         ++counters.tcp_timeouts;
         tcp_close_connection(t, ETIMEDOUT);
         return;
     }
-    Duration backed_off = std::min<Duration>(t.rtt.rto() * (int64_t{1} << std::min(t.backoff, 16)), tcp::RttEstimator::kMaxRto);
-    if (user_timeout.count() != 0) {
-        // Linux tcp_clamp_rto_to_user_timeout(): the next timeout comes no later than the user's.
-        backed_off = std::max<Duration>(std::min(backed_off, t.retrans_start + user_timeout - now), std::chrono::milliseconds(1));
-    }
-    if (probing) {
-        const SeqNum probe = flight == 0 ? t.snd_nxt : t.snd_una;
-        tcp_send_segment(t, probe, wire::TcpFlags::kAck, 1);
-        if (flight == 0) {
-            t.snd_nxt += 1;
-            t.snd_max = seq_max(t.snd_max, t.snd_nxt);
-        }
-        tcp_arm(t, TimerKind::kRetransmit, now + backed_off);
-        return;
-    }
+    const Duration backed_off = backed_off_interval(t, t.backoff, user_timeout, now);
     ++counters.tcp_rto_expirations;
     if (t.ts_ok && t.synchronized()) t.undo.arm(*t.cc, t.snd_una, tcp_ts_now(t), /*rto=*/true);
     t.cc->on_rto(t.flight_size(), t.snd_mss);

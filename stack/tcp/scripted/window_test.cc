@@ -38,6 +38,36 @@ TEST(TcpZeroWindow, ProbeCarriesOneByteAndBacksOff) {
     c.expect_segment({.seq = 2, .flags = ".", .len = 1448});
 }
 
+TEST(TcpZeroWindow, PersistBackoffIsIndependentOfTheRetransmissionTimer) {
+    // Linux ICSK_TIME_PROBE0: the persist timer has its own backoff. Three probes double its
+    // interval; when the window then opens without taking the probe byte (ack unchanged), the
+    // data that follows is lost and its first retransmission comes one plain RTO later, not
+    // one backed off by the probes.
+    auto c = ScriptedPeer::active();
+    c.inject({.ack = 1, .win = 0});
+    c.app_send(3000);
+    for (int i = 0; i < 3; ++i) {
+        c.advance(milliseconds(200 << i));
+        c.expect_segment({.seq = 1, .flags = ".", .len = 1});
+        c.inject({.ack = 1, .win = 0});
+    }
+    EXPECT_EQ(c.counters().tcp_persist_probes, 3u);
+    c.inject({.ack = 1, .win = 2048});                                 // opens; the probe byte was dropped
+    const auto data = c.expect_segments(2);                            // 2 x 1448 (Nagle holds the rest)
+    EXPECT_EQ(c.seq_of(data[0]), 2u);
+    // Nothing is ACKed from here on. Timeouts resend from snd_una at 1 RTO (200 ms) and then
+    // 2 RTOs; a backoff inherited from the probes would put the second at 16 RTOs.
+    c.advance(seconds(1));
+    std::vector<Instant> resent;
+    for (const Segment& s : c.expect_segments(c.pending())) {
+        if (c.seq_of(s) == 1 && s.payload.size() == 1448) resent.push_back(s.at);
+    }
+    ASSERT_EQ(resent.size(), 2u) << c.trace();
+    EXPECT_EQ(resent[1] - resent[0], milliseconds(400));
+    EXPECT_EQ(c.counters().tcp_rto_expirations, 2u);
+    EXPECT_EQ(c.counters().tcp_persist_probes, 3u);
+}
+
 // The peer keeps its window closed and answers every probe at once, for `duration`.
 void answer_probes(ScriptedPeer& c, Duration duration) {
     for (Duration t{0}; t < duration; t += seconds(1)) {
