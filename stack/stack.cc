@@ -84,7 +84,7 @@ void Stack::Impl::destroy_socket(int id) {
     }
     if (e->tcp) {
         tcp_connections.erase(FourTuple{e->tcp->local, e->tcp->remote});
-        if (auto it = tcp_listeners.find(e->local.port); it != tcp_listeners.end() && it->second == id) tcp_listeners.erase(it);
+        tcp_unlisten(id, e->local.port);
     }
     sockets.erase(id);
     delete e;
@@ -106,6 +106,56 @@ bool Stack::Impl::udp_port_shareable(const SocketEntry& e, Endpoint local) const
         if (overlap && !both_reuse) return false;
     }
     return true;
+}
+
+bool Stack::Impl::tcp_port_bindable(const SocketEntry& e, Endpoint local) const {
+    if (!port_in_use(SocketKind::kTcp, local.port)) return true;
+    for (const auto& [id, o] : sockets) {
+        if (o == &e || o->kind != SocketKind::kTcp || !o->bound || o->local.port != local.port) continue;
+        const bool overlap = local.addr.is_unspecified() || o->local.addr.is_unspecified() || o->local.addr == local.addr;
+        if (!overlap) continue;
+        const bool listening = o->tcp && o->tcp->state == tcp::State::kListen;
+        if (e.options.reuse_addr && o->options.reuse_addr && !listening) continue;
+        if (e.options.reuse_port && o->options.reuse_port) continue;
+        return false;
+    }
+    return true;
+}
+
+void Stack::Impl::tcp_unlisten(int id, uint16_t port) {
+    auto it = tcp_listeners.find(port);
+    if (it == tcp_listeners.end()) return;
+    std::erase(it->second, id);
+    if (it->second.empty()) tcp_listeners.erase(it);
+}
+
+SocketEntry* Stack::Impl::tcp_listener_for(Endpoint to, Endpoint from) const {
+    auto it = tcp_listeners.find(to.port);
+    if (it == tcp_listeners.end()) return nullptr;
+    // Linux scores a listener bound to the address above a wildcard one.
+    size_t exact = 0, wildcard = 0;
+    for (int id : it->second) {
+        const SocketEntry* l = find(id);
+        if (l == nullptr) continue;
+        if (l->local.addr == to.addr) ++exact;
+        else if (l->local.addr.is_unspecified()) ++wildcard;
+    }
+    const size_t n = exact != 0 ? exact : wildcard;
+    if (n == 0) return nullptr;
+    size_t pick = 0;
+    if (n > 1) {
+        // Keyed like the ISN so a remote cannot aim its connections at one listener.
+        uint64_t h = FourTupleHash{}(FourTuple{to, from}) ^ isn_secret;
+        h = (h ^ (h >> 31)) * 0x94d049bb133111ebull;
+        pick = static_cast<size_t>(((h >> 32) * n) >> 32);
+    }
+    for (int id : it->second) {
+        SocketEntry* l = find(id);
+        if (l == nullptr) continue;
+        const bool match = exact != 0 ? l->local.addr == to.addr : l->local.addr.is_unspecified();
+        if (match && pick-- == 0) return l;
+    }
+    return nullptr;
 }
 
 int Stack::Impl::allocate_ephemeral_port(SocketKind kind) {
@@ -219,11 +269,8 @@ int Stack::bind(int sock, Endpoint local) {
     if (local.port == 0) return s.autobind(*e, local.addr);
     if (e->kind == SocketKind::kUdp) {
         if (!s.udp_port_shareable(*e, local)) return -EADDRINUSE;
-    } else if (s.port_in_use(e->kind, local.port)) {
-        // SO_REUSEADDR lets a TCP socket share a port that has no listener (Linux semantics
-        // for restarting servers while old connections linger).
-        const bool reusable = e->kind == SocketKind::kTcp && e->options.reuse_addr && s.tcp_listeners.count(local.port) == 0;
-        if (!reusable) return -EADDRINUSE;
+    } else if (!s.tcp_port_bindable(*e, local)) {
+        return -EADDRINUSE;
     }
     e->local = local;
     e->bound = true;

@@ -91,7 +91,9 @@ struct Stack::Impl : heap::HeapObject {
     // bound UDP port -> its sockets, oldest first (several with SO_REUSEADDR/SO_REUSEPORT)
     HeapMap<uint16_t, HeapVector<int>> udp_ports;
     HeapMap<FourTuple, int, FourTupleHash> tcp_connections;
-    HeapMap<uint16_t, int> tcp_listeners;           // port -> listening socket id
+    // port -> its listening sockets, oldest first (several only if all set SO_REUSEPORT: a
+    // Linux reuseport group, SYNs spread over it by a hash of the 4-tuple)
+    HeapMap<uint16_t, HeapVector<int>> tcp_listeners;
     HeapMap<uint16_t, int> tcp_port_users;          // port -> number of bound TCP sockets
     uint16_t next_ephemeral = 0;
 
@@ -110,6 +112,16 @@ struct Stack::Impl : heap::HeapObject {
     // UDP bind(): whether e may share local's port with the sockets already on it (Linux:
     // every pair of overlapping addresses needs SO_REUSEADDR on both, or SO_REUSEPORT on both).
     bool udp_port_shareable(const SocketEntry& e, Endpoint local) const;
+    // TCP bind(): whether e may take local's port beside the bound TCP sockets on it, by
+    // Linux's inet_bind_conflict: each other one needs SO_REUSEADDR on both while it is not
+    // listening, or SO_REUSEPORT on both (one process: always the same uid). TIME-WAIT
+    // sockets count with the options they had.
+    bool tcp_port_bindable(const SocketEntry& e, Endpoint local) const;
+    // The listener a SYN to `to` from `from` goes to: one bound to `to`'s address before a
+    // wildcard one; within a reuseport group, picked by a keyed hash of the 4-tuple (as
+    // reuseport_select_sock), so every segment of one handshake reaches the same one.
+    SocketEntry* tcp_listener_for(Endpoint to, Endpoint from) const;
+    void tcp_unlisten(int id, uint16_t port);
     // The UDP socket a datagram from `from` to `to` goes to: the best match (connected to
     // the sender, bound to the address), the newest among equals, as udp4_lib_lookup2. Null if none.
     SocketEntry* udp_lookup(Endpoint to, Endpoint from) const;

@@ -134,12 +134,18 @@ int listen(Stack::Impl& s, SocketEntry& e, int backlog) {
         const int r = s.autobind(e, Ipv4Addr::any());
         if (r < 0) return r;
     }
-    if (s.tcp_listeners.count(e.local.port) != 0) return -EADDRINUSE;
+    // Another listener on the port: only a reuseport group (both set SO_REUSEPORT) shares it.
+    if (auto it = s.tcp_listeners.find(e.local.port); it != s.tcp_listeners.end()) {
+        for (int id : it->second) {
+            const SocketEntry* o = s.find(id);
+            if (o != nullptr && !(e.options.reuse_port && o->options.reuse_port)) return -EADDRINUSE;
+        }
+    }
     t.listener = std::make_unique<Listener>();
     t.listener->backlog = backlog;
     t.local = e.local;
     t.state = State::kListen;
-    s.tcp_listeners[e.local.port] = e.id;
+    s.tcp_listeners[e.local.port].push_back(e.id);
     return 0;
 }
 
@@ -280,7 +286,7 @@ void close(Stack::Impl& s, SocketEntry& e) {
                 ++s.counters.tcp_resets_sent;
                 s.tcp_close_connection(*c->tcp, 0);
             }
-            s.tcp_listeners.erase(e.local.port);
+            s.tcp_unlisten(e.id, e.local.port);
             t.state = State::kClosed;
             s.destroy_socket(e.id);
             return;

@@ -63,9 +63,8 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         t = nullptr;
     }
     if (t == nullptr) {
-        auto l = tcp_listeners.find(seg->dst_port());
-        SocketEntry* listener = l == tcp_listeners.end() ? nullptr : find(l->second);
-        if (listener == nullptr || !(listener->local.addr.is_unspecified() || listener->local.addr == ip.dst())) {
+        SocketEntry* listener = tcp_listener_for(ft.local, ft.remote);
+        if (listener == nullptr) {
             ++counters.tcp_rx_no_socket;
             tcp_send_reset_for(ip, *seg);
             return;

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
+#include <vector>
 
 #include "conform.h"
 
@@ -115,6 +117,52 @@ CONFORM_CASE(bind_reuseport_only_second) {
     int a = bound(SOCK_STREAM, any_addr(fixed_port(7)));
     Line("listen_a").ret(listen(a, 4));
     bound(SOCK_STREAM, any_addr(fixed_port(7)), false, true);
+}
+// A reuseport group: the peer opens n connections to the port; returns how many each of
+// the listeners accepted (the kernel spreads SYNs by a hash of the 4-tuple: which listener
+// gets which connection varies, that each gets some over 24 does not, but 1 run in 2^23).
+static void accept_spread(int a, int b, uint16_t port, int n, int* got_a, int* got_b) {
+    std::vector<int> ctls;
+    int ok = 0;
+    for (int i = 0; i < n; ++i) {
+        int ctl = peer_connects(port, "hello");
+        ok += ctl_line(ctl) == "ok";
+        ctls.push_back(ctl);
+    }
+    Line("peer_connected").kv("ok", ok);
+    fcntl(a, F_SETFL, O_NONBLOCK);
+    if (b >= 0) fcntl(b, F_SETFL, O_NONBLOCK);
+    *got_a = *got_b = 0;
+    while (*got_a + *got_b < n) {
+        pollfd p[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+        if (poll(p, b >= 0 ? 2 : 1, kWaitMs) <= 0) break;
+        for (int fd; (fd = accept(a, nullptr, nullptr)) >= 0; ++*got_a) close(fd);
+        if (b >= 0) for (int fd; (fd = accept(b, nullptr, nullptr)) >= 0; ++*got_b) close(fd);
+    }
+    for (int c : ctls) close(c);
+}
+CONFORM_CASE(reuseport_spreads_connections) {
+    int a = bound(SOCK_STREAM, any_addr(fixed_port(30)), false, true);
+    Line("listen_a").ret(listen(a, 32));
+    int b = bound(SOCK_STREAM, any_addr(fixed_port(30)), false, true);
+    Line("listen_b").ret(listen(b, 32));
+    int got_a, got_b;
+    accept_spread(a, b, fixed_port(30), 24, &got_a, &got_b);
+    Line("accepted").kv("total", got_a + got_b).kv("a_some", static_cast<long>(got_a > 0)).kv("b_some", static_cast<long>(got_b > 0));
+}
+CONFORM_CASE(reuseport_close_one_listener) {
+    int a = bound(SOCK_STREAM, any_addr(fixed_port(31)), false, true);
+    Line("listen_a").ret(listen(a, 32));
+    int b = bound(SOCK_STREAM, any_addr(fixed_port(31)), false, true);
+    Line("listen_b").ret(listen(b, 32));
+    Line("close_b").ret(close(b));
+    int got_a, got_b;
+    accept_spread(a, -1, fixed_port(31), 8, &got_a, &got_b);
+    Line("accepted").kv("a", got_a);
+    // The port stays the group's: a third reuseport socket joins, one without it may not.
+    int c = bound(SOCK_STREAM, any_addr(fixed_port(31)), false, true);
+    Line("listen_c").ret(listen(c, 4));
+    bound(SOCK_STREAM, any_addr(fixed_port(31)), false, false);
 }
 CONFORM_CASE(bind_udp_port_in_use) {
     bound(SOCK_DGRAM, any_addr(fixed_port(8)));
