@@ -210,6 +210,10 @@ bool Stack::poll(Instant now) {
         s.run_arp_timers();
         worked = true;
     }
+    if (auto due = s.reassembler.next_deadline(); due && *due <= now) {
+        s.run_reassembly_timers();
+        worked = true;
+    }
     s.flush();
 #ifdef USTACK_TCP_CHECK_INVARIANTS
     for (const auto& [id, e] : s.sockets) {
@@ -228,6 +232,7 @@ std::optional<Instant> Stack::next_deadline() const {
     s.timers.prune([&](const TimerEntry& e) { return s.tcp_timer_stale(e); });
     std::optional<Instant> d = s.timers.earliest();
     if (auto a = s.arp.next_deadline(); a && (!d || *a < *d)) d = a;
+    if (auto r = s.reassembler.next_deadline(); r && (!d || *r < *d)) d = r;
     return d;
 }
 

@@ -11,6 +11,7 @@
 #include "stack/core/packet_pool.h"
 #include "stack/core/rng.h"
 #include "stack/core/timer_wheel.h"
+#include "stack/ip/reassembly.h"
 #include "stack/link/arp_cache.h"
 #include "stack/stack.h"
 #include "stack/tcp/syncookie.h"
@@ -146,9 +147,15 @@ struct Stack::Impl : heap::HeapObject {
     // Returns false (and counts) when there is no route.
     bool send_ipv4(const IpSend& p, size_t l4_len, FunctionRef<void(std::span<std::byte>)> fill);
     void handle_ipv4(std::span<const std::byte> packet, bool checksum_partial);
+    // A whole datagram (arrived whole or reassembled) to its protocol.
+    void deliver_ipv4(const wire::Ipv4View& ip, bool checksum_partial, bool for_us);
+    ip::Reassembler reassembler{counters};
+    void run_reassembly_timers();
     void handle_icmp(const wire::Ipv4View& ip, bool checksum_partial);
     // ICMP destination unreachable about the packet `offending` (RFC 792, RFC 1122 3.2.2).
     void send_dest_unreachable(const wire::Ipv4View& offending, uint8_t code);
+    // ICMP error of any type about `offending`, with RFC 1122's exclusions and the rate limit.
+    void send_icmp_error(const wire::Ipv4View& offending, uint8_t type, uint8_t code);
     size_t max_l4_payload() const { return mtu - wire::Ipv4Repr::kHeaderLen; }
 
     // ---- udp (udp/udp.cc) ----

@@ -24,7 +24,12 @@ namespace ustack {
     X(ip_rx_malformed, "IPv4 packets that did not parse")                                         \
     X(ip_rx_bad_checksum, "IPv4 packets with a bad header checksum")                              \
     X(ip_rx_not_for_us, "IPv4 packets for another address")                                       \
-    X(ip_rx_fragments_dropped, "IPv4 fragments dropped (no reassembly yet)")                      \
+    X(ip_reasm_reqds, "IPv4 fragments received for reassembly (Linux ReasmReqds)")              \
+    X(ip_reasm_oks, "IPv4 datagrams reassembled (Linux ReasmOKs)")                                \
+    X(ip_reasm_fails, "IPv4 datagrams given up in reassembly (Linux ReasmFails)")                 \
+    X(ip_reasm_timeouts, "IPv4 reassembly queues timed out (Linux ReasmTimeout)")                 \
+    X(ip_reasm_overlaps, "IPv4 datagrams dropped for overlapping fragments (Linux ReasmOverlaps)") \
+    X(ip_reasm_duplicates, "IPv4 fragments ignored: repeat data already held")                   \
     X(ip_rx_unknown_protocol, "IPv4 packets for a protocol we do not carry")                      \
     X(ip_tx, "IPv4 packets sent")                                                                 \
     X(ip_tx_no_route, "IPv4 packets with no route")                                               \
@@ -32,6 +37,7 @@ namespace ustack {
     X(icmp_rx_malformed, "ICMP messages that did not parse or had a bad checksum")                \
     X(icmp_echo_replies_sent, "ICMP echo replies sent")                                           \
     X(icmp_dest_unreachable_sent, "ICMP destination unreachable sent")                            \
+    X(icmp_time_exceeded_sent, "ICMP time exceeded sent (fragment reassembly timed out)")         \
     X(icmp_dest_unreachable_rx, "ICMP destination unreachable received")                          \
     X(udp_rx, "UDP datagrams received")                                                           \
     X(udp_rx_malformed, "UDP datagrams that did not parse")                                       \

@@ -61,6 +61,10 @@ void Stack::Impl::handle_icmp(const wire::Ipv4View& ip, bool checksum_partial) {
 }
 
 void Stack::Impl::send_dest_unreachable(const wire::Ipv4View& offending, uint8_t code) {
+    send_icmp_error(offending, icmptype::kDestUnreachable, code);
+}
+
+void Stack::Impl::send_icmp_error(const wire::Ipv4View& offending, uint8_t type, uint8_t code) {
     // RFC 1122 3.2.2: never about a broadcast or multicast datagram, a fragment other than the
     // first, or an ICMP error.
     if (offending.dst().is_broadcast() || offending.dst().is_multicast() ||
@@ -77,10 +81,11 @@ void Stack::Impl::send_dest_unreachable(const wire::Ipv4View& offending, uint8_t
     // RFC 1812 4.3.2.3: as much of the original as fits in 576 bytes.
     const auto original = offending.packet();
     const size_t quote = std::min(original.size(), size_t{576} - wire::Ipv4Repr::kHeaderLen - IcmpRepr::kHeaderLen);
-    IcmpRepr msg{icmptype::kDestUnreachable, code, 0, original.first(quote)};
+    IcmpRepr msg{type, code, 0, original.first(quote)};
     IpSend p{config.address.address, offending.src(), wire::ipproto::kIcmp, 64, 0, false};
     if (send_ipv4(p, msg.len(), [&](std::span<std::byte> out) { msg.emit(out); })) {
-        ++counters.icmp_dest_unreachable_sent;
+        if (type == icmptype::kDestUnreachable) ++counters.icmp_dest_unreachable_sent;
+        if (type == icmptype::kTimeExceeded) ++counters.icmp_time_exceeded_sent;
     }
 }
 

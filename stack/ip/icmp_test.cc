@@ -7,6 +7,7 @@
 #include "netdev/pair.h"
 #include "stack/stack.h"
 #include "stack/wire/arp.h"
+#include "stack/wire/checksum.h"
 #include "stack/wire/ethernet.h"
 #include "stack/wire/icmp.h"
 #include "stack/wire/ipv4.h"
@@ -192,6 +193,83 @@ TEST_F(RawPeer, MalformedInputIsCountedNeverAnswered) {
     EXPECT_EQ(c.ip_rx_malformed, 1u);
     EXPECT_EQ(c.ip_rx_bad_checksum, 1u);
     EXPECT_EQ(c.ip_rx_not_for_us, 1u);
+}
+
+// A UDP datagram from the peer to the stack, cut into fragments of at most `chunk` data bytes.
+std::vector<std::vector<std::byte>> udp_fragments(uint16_t dst_port, const std::vector<std::byte>& data, size_t chunk,
+                                                  uint16_t ident) {
+    std::vector<std::byte> l4(8 + data.size());
+    std::memcpy(l4.data() + 8, data.data(), data.size());
+    UdpRepr{40000, dst_port}.emit(l4, kPeerIp, kStackIp, data.size());
+    std::vector<std::vector<std::byte>> frames;
+    for (size_t off = 0; off < l4.size(); off += chunk) {
+        const size_t len = std::min(chunk, l4.size() - off);
+        const bool more = off + len < l4.size();
+        std::vector<std::byte> f(14 + 20 + len);
+        EthernetRepr{kStackMac, kPeerMac, ethertype::kIpv4}.emit(f);
+        auto ip = std::span(f).subspan(14);
+        Ipv4Repr{kPeerIp, kStackIp, ipproto::kUdp, static_cast<uint16_t>(len), 64, 0, ident, false}.emit(ip);
+        store_be16(ip, 6, static_cast<uint16_t>((more ? 0x2000 : 0) | (off / 8)));
+        store_be16(ip, 10, 0);
+        store_be16(ip, 10, internet_checksum(ip.first(20)));
+        std::memcpy(f.data() + 34, l4.data() + off, len);
+        frames.push_back(std::move(f));
+    }
+    return frames;
+}
+
+TEST_F(RawPeer, FragmentedUdpDatagramIsReassembledForTheSocket) {
+    const int sock = stack_->socket(SocketKind::kUdp);
+    ASSERT_EQ(stack_->bind(sock, Endpoint{Ipv4Addr::any(), 9}), 0);
+    std::vector<std::byte> data(8000);
+    for (size_t i = 0; i < data.size(); ++i) data[i] = std::byte(i * 13);
+    auto frames = udp_fragments(9, data, 1480, 77);
+    ASSERT_EQ(frames.size(), 6u);
+    std::swap(frames[1], frames[4]);  // out of order
+    for (const auto& f : frames) inject(f);
+    std::vector<std::byte> got(9000);
+    MutableBytes bufs[] = {got};
+    Endpoint from;
+    ASSERT_EQ(stack_->recv(sock, bufs, &from, 0, now_), 8000);
+    got.resize(8000);
+    EXPECT_EQ(got, data);
+    EXPECT_EQ(from, (Endpoint{kPeerIp, 40000}));
+    EXPECT_EQ(stack_->counters().ip_reasm_reqds, 6u);
+    EXPECT_EQ(stack_->counters().ip_reasm_oks, 1u);
+}
+
+TEST_F(RawPeer, ReassemblyTimeoutSendsTimeExceededQuotingTheFirstFragment) {
+    teach_arp();
+    frames_out();
+    const auto frames = udp_fragments(9, std::vector<std::byte>(3000), 1480, 78);
+    inject(frames[0]);
+    inject(frames[2]);  // the middle one never comes
+    EXPECT_TRUE(frames_out().empty());
+    ASSERT_EQ(stack_->next_deadline(), now_ + std::chrono::seconds(30));
+    stack_->poll(now_ + std::chrono::seconds(30));
+    auto out = frames_out();
+    ASSERT_EQ(out.size(), 1u);
+    auto ip = Ipv4View::parse(EthernetView::parse(out[0])->payload());
+    ASSERT_TRUE(ip);
+    auto icmp = IcmpView::parse(ip->payload());
+    ASSERT_TRUE(icmp);
+    EXPECT_TRUE(icmp->checksum_valid());
+    EXPECT_EQ(icmp->type(), icmptype::kTimeExceeded);
+    EXPECT_EQ(icmp->code(), 1);
+    ASSERT_GE(icmp->payload().size(), 28u);
+    EXPECT_TRUE(std::equal(frames[0].begin() + 14, frames[0].begin() + 14 + 28, icmp->payload().begin()));
+    EXPECT_EQ(stack_->counters().ip_reasm_timeouts, 1u);
+    EXPECT_EQ(stack_->counters().icmp_time_exceeded_sent, 1u);
+}
+
+TEST_F(RawPeer, ReassemblyTimeoutWithoutTheFirstFragmentIsSilent) {
+    teach_arp();
+    frames_out();
+    const auto frames = udp_fragments(9, std::vector<std::byte>(3000), 1480, 79);
+    inject(frames[1]);
+    stack_->poll(now_ + std::chrono::seconds(30));
+    EXPECT_TRUE(frames_out().empty());
+    EXPECT_EQ(stack_->counters().ip_reasm_timeouts, 1u);
 }
 
 }  // namespace

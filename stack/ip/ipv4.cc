@@ -58,24 +58,44 @@ void Stack::Impl::handle_ipv4(std::span<const std::byte> packet, bool checksum_p
         return;
     }
     if (ip->is_fragment()) {
-        ++counters.ip_rx_fragments_dropped;  // reassembly (RFC 815) is not built yet
+        // RFC 791 3.2 / RFC 815: held until the datagram is whole, then handled as if it had
+        // arrived in one piece. Fragments carry no partial checksums.
+        auto whole = reassembler.add(*ip, now);
+        if (!whole) return;
+        auto datagram = Ipv4View::parse(*whole);
+        if (!datagram) return;
+        deliver_ipv4(*datagram, false, for_us);
         return;
     }
+    deliver_ipv4(*ip, checksum_partial, for_us);
+}
+
+void Stack::Impl::run_reassembly_timers() {
+    reassembler.expire(now, [&](const Ipv4View& first) {
+        // RFC 792, RFC 1122 3.2.2.4: time exceeded, fragment reassembly time exceeded, quoting
+        // the first fragment (Linux ip_expire sends it only when that fragment arrived).
+        if (first.dst() == config.address.address) {
+            send_icmp_error(first, wire::icmptype::kTimeExceeded, wire::icmpcode::kFragmentReassemblyTimeExceeded);
+        }
+    });
+}
+
+void Stack::Impl::deliver_ipv4(const Ipv4View& ip, bool checksum_partial, bool for_us) {
     // Learn the sender's MAC opportunistically? No: RFC 1122 2.3.2.1 leaves it to ARP; we
     // only learn from ARP so a spoofed IP packet cannot poison the cache.
-    switch (ip->protocol()) {
+    switch (ip.protocol()) {
         case wire::ipproto::kIcmp:
-            if (for_us) handle_icmp(*ip, checksum_partial);
+            if (for_us) handle_icmp(ip, checksum_partial);
             break;
         case wire::ipproto::kUdp:
-            handle_udp(*ip, checksum_partial);
+            handle_udp(ip, checksum_partial);
             break;
         case wire::ipproto::kTcp:
-            if (for_us) handle_tcp(*ip, checksum_partial);  // RFC 1122 4.2.3.10: no broadcast TCP
+            if (for_us) handle_tcp(ip, checksum_partial);  // RFC 1122 4.2.3.10: no broadcast TCP
             break;
         default:
             ++counters.ip_rx_unknown_protocol;
-            if (for_us) send_dest_unreachable(*ip, wire::icmpcode::kProtocolUnreachable);
+            if (for_us) send_dest_unreachable(ip, wire::icmpcode::kProtocolUnreachable);
     }
 }
 

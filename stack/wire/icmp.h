@@ -20,6 +20,7 @@ inline constexpr uint8_t kHostUnreachable = 1;
 inline constexpr uint8_t kProtocolUnreachable = 2;
 inline constexpr uint8_t kPortUnreachable = 3;
 inline constexpr uint8_t kFragmentationNeeded = 4;  // RFC 1191: next-hop MTU in bytes 6-7
+inline constexpr uint8_t kFragmentReassemblyTimeExceeded = 1;  // for kTimeExceeded
 }  // namespace icmpcode
 
 // An ICMP message inside a buffer we do not own (at least the 8-byte header).
