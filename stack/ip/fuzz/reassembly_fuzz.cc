@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         store_be16(packet, 6, static_cast<uint16_t>((more ? 0x2000 : 0) | (offset / 8)));
         store_be16(packet, 10, 0);
         store_be16(packet, 10, internet_checksum(std::span(packet).first(20)));
-        for (size_t i = 0; i < len; ++i) packet[20 + i] = byte_at(ident, offset + i) ^ std::byte{corrupt ? 0x5a : 0};
+        for (size_t i = 0; i < len; ++i) packet[20 + i] = byte_at(ident, offset + i) ^ (corrupt ? std::byte{0x5a} : std::byte{0});
         if (corrupt && len > 0) corrupted[ident] = true;
         auto v = Ipv4View::parse(packet);
         FUZZ_CHECK(v && v->is_fragment());
