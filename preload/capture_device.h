@@ -12,6 +12,9 @@
 
 typedef struct pcap pcap_t;
 typedef struct pcap_dumper pcap_dumper_t;
+namespace ustack::netdev {
+struct PcapLib;
+}
 
 namespace ustack::preload {
 
@@ -43,6 +46,7 @@ private:
     void record(const std::byte* data, size_t len);
 
     std::unique_ptr<netdev::Device> inner_;
+    const netdev::PcapLib* pcap_ = nullptr;  // libpcap, loaded by the first start()
     pcap_t* dead_ = nullptr;
     pcap_dumper_t* dumper_ = nullptr;
     uint64_t frames_ = 0;

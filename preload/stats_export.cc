@@ -15,6 +15,7 @@
 #include <cstring>
 #include <string>
 
+#include "netdev/pcap_lib.h"
 #include "preload/capture_device.h"
 #include "preload/log.h"
 #include "preload/runtime.h"
@@ -226,6 +227,12 @@ void* exporter_main(void*) {
         const Mode m = rt.mode();
         if (m == Mode::kUnset) continue;  // bring-up still running
         if (m != Mode::kActive) break;    // bring-up failed: nothing to show
+        // A capture request loads libpcap here, before the stack lock: dlopen() takes the
+        // loader's lock and runs constructors, which must not wait behind the stack.
+        const stats::CaptureControl& c = g_page->control;
+        if (c.request.load(std::memory_order_acquire) != c.applied.load(std::memory_order_relaxed)) {
+            (void)netdev::pcap_lib(nullptr);
+        }
         StackLock lock(rt);
         publish(lock.stack());
         serve_capture();
