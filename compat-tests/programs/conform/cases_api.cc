@@ -182,6 +182,9 @@ CONFORM_CASE(api_accept_inherits_rcvtimeo_behaviour) {
     timeval tv{0, 200000};
     setsockopt(l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     peer_connects(port, "hold");
+    // SO_RCVTIMEO bounds accept() too: wait for the connection first, so a slow peer or a
+    // sanitizer build cannot turn this into an accept timeout (seen under ASan: recv EBADF).
+    poll1(l, POLLIN, kWaitMs);
     int fd = accept(l, nullptr, nullptr);
     Line("recv").ret(recv(fd, g_data, 10, 0));  // times out instead of blocking forever
 }
