@@ -146,6 +146,9 @@ struct Stack::Impl : heap::HeapObject {
     // Builds and sends one IPv4 packet whose payload is l4_len bytes written by fill.
     // Returns false (and counts) when there is no route.
     bool send_ipv4(const IpSend& p, size_t l4_len, FunctionRef<void(std::span<std::byte>)> fill);
+    // A packet larger than the MTU without DF goes as fragments (RFC 791 3.2).
+    bool send_fragments(const IpSend& p, Ipv4Addr hop, size_t l4_len, FunctionRef<void(std::span<std::byte>)> fill);
+    HeapVector<std::byte> frag_scratch;
     void handle_ipv4(std::span<const std::byte> packet, bool checksum_partial);
     // A whole datagram (arrived whole or reassembled) to its protocol.
     void deliver_ipv4(const wire::Ipv4View& ip, bool checksum_partial, bool for_us);

@@ -32,6 +32,8 @@ namespace ustack {
     X(ip_reasm_duplicates, "IPv4 fragments ignored: repeat data already held")                   \
     X(ip_rx_unknown_protocol, "IPv4 packets for a protocol we do not carry")                      \
     X(ip_tx, "IPv4 packets sent")                                                                 \
+    X(ip_frag_oks, "IPv4 datagrams sent as fragments (Linux FragOKs)")                              \
+    X(ip_frag_creates, "IPv4 fragments sent (Linux FragCreates)")                                 \
     X(ip_tx_no_route, "IPv4 packets with no route")                                               \
     X(icmp_rx, "ICMP messages received")                                                          \
     X(icmp_rx_malformed, "ICMP messages that did not parse or had a bad checksum")                \

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "netdev/pair.h"
+#include "stack/ip/reassembly.h"
 #include "stack/stack.h"
 #include "stack/wire/arp.h"
 #include "stack/wire/checksum.h"
@@ -270,6 +271,104 @@ TEST_F(RawPeer, ReassemblyTimeoutWithoutTheFirstFragmentIsSilent) {
     stack_->poll(now_ + std::chrono::seconds(30));
     EXPECT_TRUE(frames_out().empty());
     EXPECT_EQ(stack_->counters().ip_reasm_timeouts, 1u);
+}
+
+// The IP packets in frames the stack sent.
+std::vector<std::vector<std::byte>> ip_packets(const std::vector<std::vector<std::byte>>& frames) {
+    std::vector<std::vector<std::byte>> out;
+    for (const auto& f : frames) {
+        auto eth = EthernetView::parse(f);
+        if (eth && eth->ethertype() == ethertype::kIpv4) out.emplace_back(eth->payload().begin(), eth->payload().end());
+    }
+    return out;
+}
+
+TEST_F(RawPeer, UdpDatagramLargerThanTheMtuGoesAsFragments) {
+    teach_arp();
+    frames_out();
+    const int sock = stack_->socket(SocketKind::kUdp);
+    std::vector<std::byte> data(8000);
+    for (size_t i = 0; i < data.size(); ++i) data[i] = std::byte(i * 5);
+    const Endpoint to{kPeerIp, 7};
+    ConstBytes bufs[] = {data};
+    ASSERT_EQ(stack_->send(sock, bufs, &to, 0, now_), 8000);
+    stack_->poll(now_);
+    const auto packets = ip_packets(frames_out());
+    ASSERT_EQ(packets.size(), 6u);  // 8008 bytes of UDP in 1480-byte pieces
+    Counters c;
+    ip::Reassembler r{c};
+    std::optional<ConstBytes> whole;
+    for (size_t i = 0; i < packets.size(); ++i) {
+        auto ip = Ipv4View::parse(packets[i]);
+        ASSERT_TRUE(ip);
+        EXPECT_TRUE(ip->checksum_valid());
+        EXPECT_LE(ip->total_len(), 1500);
+        EXPECT_FALSE(ip->dont_fragment());
+        EXPECT_EQ(ip->more_fragments(), i + 1 < packets.size());
+        EXPECT_EQ(ip->fragment_offset_bytes(), i * 1480);
+        EXPECT_EQ(ip->ident(), Ipv4View::parse(packets[0])->ident());
+        whole = r.add(*ip, now_);
+    }
+    ASSERT_TRUE(whole);
+    auto ip = Ipv4View::parse(*whole);
+    auto udp = UdpView::parse(ip->payload());
+    ASSERT_TRUE(udp);
+    EXPECT_TRUE(udp->checksum_valid(kStackIp, kPeerIp));
+    EXPECT_TRUE(std::equal(data.begin(), data.end(), udp->payload().begin(), udp->payload().end()));
+    EXPECT_EQ(stack_->counters().ip_frag_oks, 1u);
+    EXPECT_EQ(stack_->counters().ip_frag_creates, 6u);
+}
+
+TEST_F(RawPeer, UdpDatagramThatFitsCarriesDontFragmentAsLinux) {
+    teach_arp();
+    frames_out();
+    const int sock = stack_->socket(SocketKind::kUdp);
+    std::vector<std::byte> data(1472);  // exactly fills 1500
+    const Endpoint to{kPeerIp, 7};
+    ConstBytes bufs[] = {data};
+    ASSERT_EQ(stack_->send(sock, bufs, &to, 0, now_), 1472);
+    stack_->poll(now_);
+    const auto packets = ip_packets(frames_out());
+    ASSERT_EQ(packets.size(), 1u);
+    auto ip = Ipv4View::parse(packets[0]);
+    EXPECT_TRUE(ip->dont_fragment());  // IP_PMTUDISC_WANT: DF when it fits
+    EXPECT_FALSE(ip->is_fragment());
+    const std::vector<std::byte> too_big(65508);
+    ConstBytes big[] = {too_big};
+    EXPECT_EQ(stack_->send(sock, big, &to, 0, now_), -EMSGSIZE);
+}
+
+TEST_F(RawPeer, LargeEchoRequestInFragmentsGetsAFragmentedReply) {
+    teach_arp();
+    frames_out();
+    // A 4000-byte ping (as `ping -s 4000`): the request arrives in fragments.
+    std::vector<std::byte> data(4000);
+    for (size_t i = 0; i < data.size(); ++i) data[i] = std::byte(i);
+    const auto l4 = echo_request(0x99, 1, data);
+    for (size_t off = 0; off < l4.size(); off += 1480) {
+        const size_t len = std::min<size_t>(1480, l4.size() - off);
+        std::vector<std::byte> f(34 + len);
+        EthernetRepr{kStackMac, kPeerMac, ethertype::kIpv4}.emit(f);
+        auto ip = std::span(f).subspan(14);
+        Ipv4Repr{kPeerIp, kStackIp, ipproto::kIcmp, static_cast<uint16_t>(len), 64, 0, 5, false}.emit(ip);
+        store_be16(ip, 6, static_cast<uint16_t>((off + len < l4.size() ? 0x2000 : 0) | (off / 8)));
+        store_be16(ip, 10, 0);
+        store_be16(ip, 10, internet_checksum(ip.first(20)));
+        std::memcpy(f.data() + 34, l4.data() + off, len);
+        inject(f);
+    }
+    const auto packets = ip_packets(frames_out());
+    ASSERT_EQ(packets.size(), 3u);
+    Counters c;
+    ip::Reassembler r{c};
+    std::optional<ConstBytes> whole;
+    for (const auto& p : packets) whole = r.add(*Ipv4View::parse(p), now_);
+    ASSERT_TRUE(whole);
+    auto icmp = IcmpView::parse(Ipv4View::parse(*whole)->payload());
+    ASSERT_TRUE(icmp);
+    EXPECT_TRUE(icmp->checksum_valid());
+    EXPECT_EQ(icmp->type(), icmptype::kEchoReply);
+    EXPECT_TRUE(std::equal(data.begin(), data.end(), icmp->payload().begin(), icmp->payload().end()));
 }
 
 }  // namespace

@@ -1,6 +1,11 @@
-// IPv4 input and output (RFC 791, RFC 1122 3.2.1): routing, header checksum, TTL, and
-// counted drops of whatever is not for us.
+// IPv4 input and output (RFC 791, RFC 1122 3.2.1): routing, header checksum, TTL,
+// fragmentation of what does not fit the MTU, reassembly, and counted drops of whatever is
+// not for us.
+#include <algorithm>
+#include <cstring>
+
 #include "stack/stack_impl.h"
+#include "stack/wire/checksum.h"
 #include "stack/wire/ethernet.h"
 #include "stack/wire/icmp.h"
 #include "stack/wire/ipv4.h"
@@ -28,6 +33,7 @@ bool Stack::Impl::send_ipv4(const IpSend& p, size_t l4_len, FunctionRef<void(std
         ++counters.ip_tx_no_route;
         return false;
     }
+    if (Ipv4Repr::kHeaderLen + l4_len > mtu && !p.dont_fragment) return send_fragments(p, *hop, l4_len, fill);
     constexpr size_t kL2 = wire::EthernetRepr::kHeaderLen;
     PacketBuffer* b = pool.take();
     b->len = kL2 + Ipv4Repr::kHeaderLen + l4_len;
@@ -35,7 +41,38 @@ bool Stack::Impl::send_ipv4(const IpSend& p, size_t l4_len, FunctionRef<void(std
     Ipv4Repr ip{p.src, p.dst, p.protocol, static_cast<uint16_t>(l4_len), p.ttl, p.tos, ip_ident++, p.dont_fragment};
     ip.emit(b->bytes().subspan(kL2));
     ++counters.ip_tx;
-    send_ip_frame(b, *hop);
+    send_ip_frame(b, hop.value());
+    return true;
+}
+
+bool Stack::Impl::send_fragments(const IpSend& p, Ipv4Addr hop, size_t l4_len,
+                                 FunctionRef<void(std::span<std::byte>)> fill) {
+    // RFC 791 3.2, as Linux ip_fragment: the payload is built once, then cut into pieces of
+    // the largest multiple of 8 bytes that fits the MTU, all with one identification. Only
+    // the last has MF clear. The send path allocates nothing per packet once warm: the
+    // scratch buffer keeps its size.
+    if (Ipv4Repr::kHeaderLen + l4_len > 65535) return false;
+    frag_scratch.resize(l4_len);
+    fill(frag_scratch);
+    constexpr size_t kL2 = wire::EthernetRepr::kHeaderLen;
+    const size_t chunk = (mtu - Ipv4Repr::kHeaderLen) & ~size_t{7};
+    const uint16_t ident = ip_ident++;
+    for (size_t off = 0; off < l4_len; off += chunk) {
+        const size_t len = std::min(chunk, l4_len - off);
+        const bool more = off + len < l4_len;
+        PacketBuffer* b = pool.take();
+        b->len = kL2 + Ipv4Repr::kHeaderLen + len;
+        std::memcpy(b->data + kL2 + Ipv4Repr::kHeaderLen, frag_scratch.data() + off, len);
+        const auto header = b->bytes().subspan(kL2, Ipv4Repr::kHeaderLen);
+        Ipv4Repr{p.src, p.dst, p.protocol, static_cast<uint16_t>(len), p.ttl, p.tos, ident, false}.emit(header);
+        wire::store_be16(header, 6, static_cast<uint16_t>((more ? 0x2000 : 0) | (off / 8)));
+        wire::store_be16(header, 10, 0);
+        wire::store_be16(header, 10, wire::internet_checksum(header));
+        ++counters.ip_tx;
+        ++counters.ip_frag_creates;
+        send_ip_frame(b, hop);
+    }
+    ++counters.ip_frag_oks;
     return true;
 }
 

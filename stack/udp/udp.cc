@@ -116,7 +116,6 @@ ssize_t send(Stack::Impl& s, SocketEntry& e, std::span<const ConstBytes> data, c
     for (const auto& d : data) len += d.size();
     if (len > kMaxPayload) return -EMSGSIZE;
     if (to.port == 0) return -EINVAL;
-    if (len > s.max_l4_payload() - wire::UdpRepr::kHeaderLen) return -EMSGSIZE;  // no fragmentation yet
     if (!s.next_hop(to.addr)) return -ENETUNREACH;
     // A broadcast needs SO_BROADCAST (udp_sendmsg: RTCF_BROADCAST route without SOCK_BROADCAST).
     if ((to.addr.is_broadcast() || to.addr == s.config.address.subnet_broadcast()) && !e.options.broadcast) return -EACCES;
@@ -125,7 +124,10 @@ ssize_t send(Stack::Impl& s, SocketEntry& e, std::span<const ConstBytes> data, c
         if (r < 0) return r;
     }
     const Ipv4Addr src = e.local.addr.is_unspecified() ? s.config.address.address : e.local.addr;
-    IpSend p{src, to.addr, wire::ipproto::kUdp, e.options.ttl, e.options.tos, false};
+    // Linux's default IP_PMTUDISC_WANT: DF on a datagram that fits the path, fragments (DF
+    // clear) for one that does not.
+    const bool fits = wire::Ipv4Repr::kHeaderLen + wire::UdpRepr::kHeaderLen + len <= s.mtu;
+    IpSend p{src, to.addr, wire::ipproto::kUdp, e.options.ttl, e.options.tos, fits};
     const wire::UdpRepr repr{e.local.port, to.port};
     s.send_ipv4(p, wire::UdpRepr::kHeaderLen + len, [&](std::span<std::byte> out) {
         size_t off = wire::UdpRepr::kHeaderLen;
