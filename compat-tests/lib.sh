@@ -100,8 +100,8 @@ compat_device() {
 
 # compat_peer_no_offload IFACE: make the peer's kernel put real checksums and MTU-sized
 # segments on the wire, so a capture on IFACE can be checked packet by packet.
-# On the TAP side also brp, the bridge port toward the peer: the stack's TAP offloads (on unless
-# USTACK_OFFLOADS=off) hand the kernel TCP frames of up to 64 KiB with partial checksums, which
+# On the TAP side also brp, the bridge port toward the peer (on the AF_PACKET side pkt0): the
+# stack's offloads (on unless USTACK_OFFLOADS=off) hand the kernel TCP frames of up to 64 KiB with partial checksums, which
 # the kernel must finish where they leave the host, as a NIC would, before the peer sees them.
 compat_peer_no_offload() {
     compat_require_tools ethtool
@@ -110,6 +110,11 @@ compat_peer_no_offload() {
     if [[ "${DEVICE:-}" == tap:* ]]; then
         ip netns exec "$HOST_NS" ethtool -K brp tx off tso off gso off >/dev/null 2>&1 ||
             fail "ethtool -K brp tx off tso off gso off failed in $HOST_NS"
+    fi
+    # The same for the stack's AF_PACKET offloads (PACKET_VNET_HDR): pkt0 finishes them.
+    if [[ "${DEVICE:-}" == packet:* ]]; then
+        ip netns exec "$HOST_NS" ethtool -K pkt0 tx off tso off gso off >/dev/null 2>&1 ||
+            fail "ethtool -K pkt0 tx off tso off gso off failed in $HOST_NS"
     fi
 }
 

@@ -27,7 +27,7 @@ OpenResult open_device(std::string_view spec, bool offloads) {
     const std::string_view kind = spec.substr(0, colon);
     const std::string_view arg = spec.substr(colon + 1);
     if (kind == "tap") return take(TapDevice::attach(std::string(arg), offloads));
-    if (kind == "packet") return take(PacketDevice::open(std::string(arg)));
+    if (kind == "packet") return take(PacketDevice::open(std::string(arg), offloads));
     if (kind == "fd") {
         int fd = -1;
         auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), fd);

@@ -13,7 +13,9 @@
 #include <cstring>
 
 #include "netdev/iface.h"
+#include "netdev/packet_rx_ring.h"
 #include "netdev/sys.h"
+#include "netdev/vnet_header.h"
 
 // All I/O on the packet socket goes through netdev/sys.h (raw syscalls), never through
 // libc's recvmmsg/sendmmsg, so that our own LD_PRELOAD interposer never sees it; see sys.h.
@@ -37,12 +39,21 @@ std::string interface_error(const std::string& ifname, int err) {
 
 }  // namespace
 
-PacketDevice::PacketDevice(int fd, std::string ifname, size_t mtu, wire::MacAddr mac)
-    : fd_(fd), ifname_(std::move(ifname)), mtu_(mtu), mac_(mac) {}
+PacketDevice::PacketDevice(int fd, std::string ifname, size_t mtu, wire::MacAddr mac, bool vnet_header,
+                           std::unique_ptr<PacketRxRing> ring)
+    : fd_(fd), ifname_(std::move(ifname)), mtu_(mtu), mac_(mac), vnet_header_(vnet_header), ring_(std::move(ring)) {}
 
-PacketDevice::~PacketDevice() { sys::close(fd_); }
+Offloads PacketDevice::offloads() const {
+    if (!vnet_header_) return {};
+    return {.rx_checksum = true, .tx_checksum = true, .tso4 = true};
+}
 
-PacketDevice::Result PacketDevice::open(const std::string& ifname) {
+PacketDevice::~PacketDevice() {
+    ring_.reset();  // unmapped before the socket closes
+    sys::close(fd_);
+}
+
+PacketDevice::Result PacketDevice::open(const std::string& ifname, bool offloads) {
     if (!valid_interface_name(ifname)) {
         return fail(ifname, "\"" + ifname +
                                 "\" is not a valid interface name (use at most 15 characters, no '/', ':' or spaces)");
@@ -90,6 +101,18 @@ PacketDevice::Result PacketDevice::open(const std::string& ifname) {
     if (sys::setsockopt(static_cast<int>(fd), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0) {
         sys::setsockopt(static_cast<int>(fd), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     }
+    // Before any ring: the kernel refuses PACKET_VNET_HDR once one is mapped. A kernel that
+    // refuses it leaves us with plain frames and software checksums, which always work.
+    const bool vnet_header =
+        offloads && sys::setsockopt(static_cast<int>(fd), SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) == 0;
+    // Before bind(), so that no frame waits in the socket queue, outside the ring. Without a
+    // ring (an old kernel, no memory to lock) we read with recvmmsg, which always works.
+    PacketRxRing::Result ring = PacketRxRing::map(static_cast<int>(fd));
+    if (!ring.ring) {
+        const std::string line = "ustack: packet:" + ifname + ": no TPACKET_V3 receive ring (" + ring.error +
+                                 "), receiving with recvmmsg\n";
+        sys::write(2, line.data(), line.size());
+    }
     sockaddr_ll sll{};
     sll.sll_family = AF_PACKET;
     sll.sll_protocol = htons(ETH_P_ALL);
@@ -101,32 +124,43 @@ PacketDevice::Result PacketDevice::open(const std::string& ifname) {
     }
     wire::MacAddr mac;
     mac.octets = octets;
-    return {std::unique_ptr<PacketDevice>(new PacketDevice(static_cast<int>(fd), ifname, static_cast<size_t>(mtu), mac)),
+    return {std::unique_ptr<PacketDevice>(
+                new PacketDevice(static_cast<int>(fd), ifname, static_cast<size_t>(mtu), mac, vnet_header, std::move(ring.ring))),
             {}};
 }
 
 int PacketDevice::receive(std::span<RxSlot> slots) {
+    if (ring_) return receive_from_ring(slots);
     size_t filled = 0;
+    const size_t lead = vnet_header_ ? vnet::kHeaderLen : 0;
     while (filled < slots.size()) {
         const size_t want = std::min(kBatch, slots.size() - filled);
         mmsghdr msgs[kBatch]{};
-        iovec iovs[kBatch];
+        iovec iovs[kBatch][2];
+        std::array<std::byte, vnet::kHeaderLen> headers[kBatch];
         sockaddr_ll addrs[kBatch];
         alignas(cmsghdr) std::byte controls[kBatch][CMSG_SPACE(sizeof(tpacket_auxdata))];
         for (size_t i = 0; i < want; ++i) {
             std::span<std::byte> buf = slots[filled + i].buffer;
-            iovs[i] = {buf.data(), buf.size()};
+            iovs[i][0] = {headers[i].data(), headers[i].size()};
+            iovs[i][1] = {buf.data(), buf.size()};
             msgs[i].msg_hdr.msg_name = &addrs[i];
             msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
-            msgs[i].msg_hdr.msg_iov = &iovs[i];
-            msgs[i].msg_hdr.msg_iovlen = 1;
+            msgs[i].msg_hdr.msg_iov = vnet_header_ ? iovs[i] : iovs[i] + 1;
+            msgs[i].msg_hdr.msg_iovlen = vnet_header_ ? 2 : 1;
             msgs[i].msg_hdr.msg_control = controls[i];
             msgs[i].msg_hdr.msg_controllen = sizeof controls[i];
         }
-        // MSG_TRUNC makes msg_len the frame's real length, so a frame longer than its slot
-        // shows up as such instead of as a silently cut one.
+        // MSG_TRUNC makes msg_len the frame's real length (plus the vnet header), so a frame
+        // longer than its slot shows up as such instead of as a silently cut one.
         long got = sys::recvmmsg(fd_, msgs, static_cast<unsigned>(want), MSG_DONTWAIT | MSG_TRUNC);
         if (got == -EINTR) continue;
+        if (got == -EINVAL && vnet_header_) {
+            // The kernel could not describe a frame in a virtio_net_hdr (a segmentation type
+            // virtio has no name for) and dropped it.
+            ++counters_.rx_dropped;
+            continue;
+        }
         if (got < 0) {
             if (got == -EAGAIN || filled > 0) break;
             return static_cast<int>(got);
@@ -136,7 +170,11 @@ int PacketDevice::receive(std::span<RxSlot> slots) {
         const size_t base = filled;
         for (size_t i = 0; i < static_cast<size_t>(got); ++i) {
             RxSlot& from = slots[base + i];
-            const size_t len = msgs[i].msg_len;
+            if (msgs[i].msg_len < lead) {
+                ++counters_.rx_dropped;
+                continue;
+            }
+            const size_t len = msgs[i].msg_len - lead;
             if (len > from.buffer.size()) {
                 ++counters_.rx_oversize;
                 continue;
@@ -154,6 +192,14 @@ int PacketDevice::receive(std::span<RxSlot> slots) {
             if (tagged) {
                 ++counters_.rx_dropped;
                 continue;
+            }
+            if (vnet_header_) {
+                const std::optional<vnet::Received> v = vnet::parse_received(vnet::read(headers[i]), len);
+                if (!v) {
+                    ++counters_.rx_dropped;
+                    continue;
+                }
+                partial = partial || v->checksum_partial;
             }
             RxSlot& to = slots[filled];
             if (&to != &from) {
@@ -173,17 +219,70 @@ int PacketDevice::receive(std::span<RxSlot> slots) {
     return static_cast<int>(filled);
 }
 
+int PacketDevice::receive_from_ring(std::span<RxSlot> slots) {
+    const size_t lead = vnet_header_ ? vnet::kHeaderLen : 0;
+    size_t filled = 0;
+    while (filled < slots.size()) {
+        const std::optional<tpacket_v3::Frame> f = ring_->next(lead, counters_.rx_dropped);
+        if (!f) break;
+        if (f->pkttype == PACKET_OUTGOING) continue;  // our own send, looped back
+        RxSlot& slot = slots[filled];
+        // A frame longer than the block was cut (tp_snaplen < tp_len); one longer than the
+        // slot does not fit: both are too long for us.
+        if (f->bytes.size() < f->len || f->len > slot.buffer.size()) {
+            ++counters_.rx_oversize;
+            continue;
+        }
+        if ((f->status & TP_STATUS_VLAN_VALID) != 0) {
+            ++counters_.rx_dropped;
+            continue;
+        }
+        bool partial = (f->status & TP_STATUS_CSUMNOTREADY) != 0;
+        if (vnet_header_) {
+            const std::optional<vnet::Received> v =
+                vnet::parse_received(vnet::read(f->lead.first<vnet::kHeaderLen>()), f->len);
+            if (!v) {
+                ++counters_.rx_dropped;
+                continue;
+            }
+            partial = partial || v->checksum_partial;
+        }
+        std::memcpy(slot.buffer.data(), f->bytes.data(), f->len);
+        slot.len = f->len;
+        slot.checksum_partial = partial;
+        ++filled;
+    }
+    counters_.rx_frames += filled;
+    return static_cast<int>(filled);
+}
+
 int PacketDevice::send(std::span<const ConstBytes> frames) {
     size_t sent = 0;
     while (sent < frames.size()) {
-        const size_t want = std::min(kBatch, frames.size() - sent);
+        size_t want = std::min(kBatch, frames.size() - sent);
         mmsghdr msgs[kBatch]{};
-        iovec iovs[kBatch];
+        iovec iovs[kBatch][2];
+        std::array<std::byte, vnet::kHeaderLen> headers[kBatch];
         for (size_t i = 0; i < want; ++i) {
             ConstBytes f = frames[sent + i];
-            iovs[i] = {const_cast<std::byte*>(f.data()), f.size()};
-            msgs[i].msg_hdr.msg_iov = &iovs[i];
-            msgs[i].msg_hdr.msg_iovlen = 1;
+            if (vnet_header_) {
+                const std::optional<vnet::Header> h = vnet::header_for_send(f, mtu_);
+                if (!h) {
+                    want = i;  // send the frames before it; the next round drops it
+                    break;
+                }
+                vnet::write(*h, headers[i]);
+            }
+            iovs[i][0] = {headers[i].data(), headers[i].size()};
+            iovs[i][1] = {const_cast<std::byte*>(f.data()), f.size()};
+            msgs[i].msg_hdr.msg_iov = vnet_header_ ? iovs[i] : iovs[i] + 1;
+            msgs[i].msg_hdr.msg_iovlen = vnet_header_ ? 2 : 1;
+        }
+        if (want == 0) {
+            // Longer than the MTU and not TCP/IPv4 the kernel can segment: drop it, go on.
+            ++counters_.tx_dropped;
+            ++sent;
+            continue;
         }
         // No address: a bound packet socket sends on its interface.
         long n = sys::sendmmsg(fd_, msgs, static_cast<unsigned>(want), MSG_DONTWAIT);
@@ -199,12 +298,9 @@ int PacketDevice::send(std::span<const ConstBytes> frames) {
             if (sent > 0) break;
             return static_cast<int>(n);
         }
+        // sendmmsg stops at the first failing frame and reports only the ones before it; the
+        // next round retries that frame and sees its error.
         sent += static_cast<size_t>(n);
-        if (static_cast<size_t>(n) < want) {
-            // sendmmsg stops at the first failing frame and reports only the ones before it;
-            // the next iteration retries that frame and sees its error.
-            continue;
-        }
     }
     counters_.tx_frames += sent;
     return static_cast<int>(sent);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "netdev/device.h"
+#include "netdev/packet_rx_ring.h"
 
 namespace ustack::netdev {
 
@@ -18,7 +19,12 @@ public:
     };
 
     // "packet:IFACE": a raw socket bound to IFACE for every EtherType, blind to our own sends.
-    static Result open(const std::string& ifname);
+    // With offloads (USTACK_OFFLOADS=on, the default) every frame both ways carries a
+    // virtio_net_hdr (PACKET_VNET_HDR), as on a TAP with IFF_VNET_HDR: we send TCP with partial
+    // checksums and TSO super-frames of up to 64 KiB, and receive the veth peer's GSO frames
+    // with what their header says. Without (or when the kernel refuses PACKET_VNET_HDR),
+    // frames are plain and offloads() reports none.
+    static Result open(const std::string& ifname, bool offloads = true);
 
     ~PacketDevice() override;
     PacketDevice(const PacketDevice&) = delete;
@@ -34,14 +40,22 @@ public:
     int wait_fd() const override { return fd_; }
     DeviceCounters counters() const override { return counters_; }
     std::string name() const override { return "packet:" + ifname_; }
+    Offloads offloads() const override;
 
 private:
-    PacketDevice(int fd, std::string ifname, size_t mtu, wire::MacAddr mac);
+    PacketDevice(int fd, std::string ifname, size_t mtu, wire::MacAddr mac, bool vnet_header,
+                 std::unique_ptr<PacketRxRing> ring);
+    int receive_from_ring(std::span<RxSlot> slots);
 
     int fd_;
     std::string ifname_;
     size_t mtu_;
     wire::MacAddr mac_;
+    // PACKET_VNET_HDR is on: a virtio_net_hdr leads every frame both ways, and the kernel
+    // takes partial checksums and TCP super-frames from us (netdev/vnet_header.h).
+    bool vnet_header_;
+    // The TPACKET_V3 receive ring; null when the kernel would not map one (then recvmmsg).
+    std::unique_ptr<PacketRxRing> ring_;
     DeviceCounters counters_;
 };
 

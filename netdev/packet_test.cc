@@ -8,9 +8,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+
+#include <chrono>
 #include <cstring>
 
 #include "netdev/netns_fixture.h"
+#include "stack/stack.h"
 
 namespace ustack::netdev {
 namespace {
@@ -148,6 +154,149 @@ TEST(PacketDevice, FrameLongerThanTheSlotIsDroppedAndCounted) {
                   return r.device->counters().rx_oversize == 1 ? "" : std::string("oversize frame not counted");
               }),
               "");
+}
+
+TEST(PacketDevice, OffloadsAreOnUnlessTurnedOff) {
+    REQUIRE_ROOT();
+    EXPECT_EQ(in_new_netns([] {
+                  if (auto e = make_veth(); !e.empty()) return e;
+                  auto on = open_device("packet:va");
+                  if (!on.device) return on.error;
+                  Offloads o = on.device->offloads();
+                  if (!o.rx_checksum || !o.tx_checksum || !o.tso4) return std::string("offloads not all on");
+                  auto off = open_device("packet:va", false);
+                  if (!off.device) return off.error;
+                  o = off.device->offloads();
+                  return o.rx_checksum || o.tx_checksum || o.tso4 ? std::string("offloads on with offloads=false") : "";
+              }),
+              "");
+}
+
+// The one's-complement sum of bytes as 16-bit big-endian words, folded (RFC 1071).
+uint32_t sum16(std::span<const std::byte> b, uint32_t sum = 0) {
+    for (size_t i = 0; i + 1 < b.size(); i += 2) sum += (uint32_t{uint8_t(b[i])} << 8) | uint8_t(b[i + 1]);
+    if (b.size() % 2) sum += uint32_t{uint8_t(b.back())} << 8;
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return sum;
+}
+
+uint32_t tcp_pseudo_sum(std::span<const std::byte> ip, size_t tcp_len) {
+    uint32_t sum = sum16(ip.subspan(12, 8));
+    sum += 6 + tcp_len;
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return sum;
+}
+
+// A TCP/IPv4 frame from us to the kernel's address with payload_len bytes, its TCP checksum
+// left partial (the pseudo-header sum, not complemented) as the stack leaves it with offloads.
+std::vector<std::byte> tcp_frame_with_partial_checksum(size_t payload_len, testing::Mac to) {
+    std::vector<std::byte> f(14 + 20 + 20 + payload_len);
+    auto put = [&](size_t at, std::initializer_list<int> bytes) {
+        for (int b : bytes) f[at++] = std::byte(b);
+    };
+    for (size_t i = 0; i < 6; ++i) f[i] = std::byte(to[i]), f[6 + i] = std::byte(kOurMac[i]);
+    put(12, {0x08, 0x00});
+    const size_t ip_len = 20 + 20 + payload_len;
+    put(14, {0x45, 0, int(ip_len >> 8), int(ip_len & 0xff), 0, 0, 0x40, 0, 64, 6, 0, 0});
+    put(26, {kOurIp[0], kOurIp[1], kOurIp[2], kOurIp[3], kKernelIp[0], kKernelIp[1], kKernelIp[2], kKernelIp[3]});
+    const uint32_t ip_sum = ~sum16(std::span(f).subspan(14, 20)) & 0xffff;
+    put(24, {int(ip_sum >> 8), int(ip_sum & 0xff)});
+    put(34, {0x30, 0x39, 0x00, 0x09, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff});  // PSH|ACK
+    for (size_t i = 0; i < payload_len; ++i) f[54 + i] = std::byte(i * 7);
+    const uint32_t partial = tcp_pseudo_sum(std::span(f).subspan(14), 20 + payload_len);
+    put(50, {int(partial >> 8), int(partial & 0xff)});
+    return f;
+}
+
+// With offloads a TCP frame of 3 MTUs goes out as one TSO super-frame; the kernel cuts it into
+// MTU-sized segments and completes their checksums (the veth's own TSO and checksum offloads
+// are off here, so that happens before vb sees them, as on a NIC).
+TEST(PacketDevice, ATcpSuperFrameLeavesAsMtuSizedSegmentsWithGoodChecksums) {
+    REQUIRE_ROOT();
+    EXPECT_EQ(in_new_netns([] {
+                  if (auto e = make_veth(); !e.empty()) return e;
+                  if (auto e = sh("ethtool -K va tx off tso off gso off >/dev/null"); !e.empty()) return e;
+                  auto r = open_device("packet:va");
+                  if (!r.device) return r.error;
+                  // The kernel side: a plain packet socket on vb sees what arrives there.
+                  int k = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_IP));
+                  sockaddr_ll sll{};
+                  sll.sll_family = AF_PACKET;
+                  sll.sll_protocol = htons(ETH_P_IP);
+                  sll.sll_ifindex = static_cast<int>(if_nametoindex("vb"));
+                  if (k < 0 || bind(k, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) {
+                      return std::string("cannot capture on vb");
+                  }
+                  testing::Mac vb_mac{};  // any unicast MAC works: vb takes frames for its own only
+                  if (auto e = sh("ip link set vb address 02:00:00:00:00:0b"); !e.empty()) return e;
+                  vb_mac = {0x02, 0, 0, 0, 0, 0x0b};
+                  const size_t payload = 3 * 1460 - 100;
+                  auto frame = tcp_frame_with_partial_checksum(payload, vb_mac);
+                  ConstBytes frames[] = {frame};
+                  if (int n = r.device->send(frames); n != 1) return "send returned " + std::to_string(n);
+                  size_t segments = 0, bytes = 0;
+                  std::vector<std::byte> buf(70000);
+                  while (bytes < payload && testing::wait_readable(k)) {
+                      ssize_t n = recv(k, buf.data(), buf.size(), 0);
+                      if (n < 54 || buf[23] != std::byte{6}) continue;
+                      if (n > 1514) return "a frame of " + std::to_string(n) + " bytes reached vb";
+                      std::span<const std::byte> ip(buf.data() + 14, static_cast<size_t>(n) - 14);
+                      const size_t tcp_len = ip.size() - 20;
+                      if (sum16(ip.subspan(20), tcp_pseudo_sum(ip, tcp_len)) != 0xffff) {
+                          return "segment " + std::to_string(segments) + " has a bad TCP checksum";
+                      }
+                      ++segments;
+                      bytes += tcp_len - 20;
+                  }
+                  close(k);
+                  if (bytes != payload) return "vb got " + std::to_string(bytes) + " payload bytes";
+                  return segments == 3 ? "" : "vb got " + std::to_string(segments) + " segments, not 3";
+              }),
+              "");
+}
+
+// The stack over AF_PACKET accepts a datagram whose UDP checksum the kernel on the veth peer
+// left to an offload that never runs (CHECKSUM_PARTIAL): with PACKET_VNET_HDR it is marked by
+// VIRTIO_NET_HDR_F_NEEDS_CSUM, without by TP_STATUS_CSUMNOTREADY. Treating it as a bad
+// checksum would drop every UDP datagram and TCP segment from a local veth peer.
+TEST(PacketDeviceWithStack, AChecksumLeftPartialByTheVethPeerIsAccepted) {
+    REQUIRE_ROOT();
+    for (bool offloads : {true, false}) {
+        EXPECT_EQ(in_new_netns([offloads] {
+                      if (auto e = make_veth(); !e.empty()) return e;
+                      if (auto e = sh("ip neigh add 10.9.1.2 lladdr 02:00:00:00:00:0a dev vb"); !e.empty()) return e;
+                      auto r = open_device("packet:va", offloads);
+                      if (!r.device) return r.error;
+                      auto now = [] {
+                          return std::chrono::duration_cast<Instant>(std::chrono::steady_clock::now().time_since_epoch());
+                      };
+                      StackConfig cfg;
+                      cfg.address = *wire::Ipv4Cidr::parse("10.9.1.2/24");
+                      cfg.mac = *r.device->hw_addr();
+                      Stack stack(cfg, *r.device, now());
+                      const int sock = stack.socket(SocketKind::kUdp);
+                      if (stack.bind(sock, {*Ipv4Addr::parse("10.9.1.2"), 9999}) != 0) return std::string("bind failed");
+                      int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                      sockaddr_in to{};
+                      to.sin_family = AF_INET;
+                      to.sin_port = htons(9999);
+                      std::memcpy(&to.sin_addr, kOurIp.data(), 4);
+                      if (sendto(s, "hello", 5, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) != 5) {
+                          return std::string("sendto failed");
+                      }
+                      close(s);
+                      std::array<std::byte, 64> got{};
+                      MutableBytes bufs[] = {got};
+                      while (testing::wait_readable(r.device->wait_fd())) {
+                          stack.poll(now());
+                          if (stack.recv(sock, bufs, nullptr, 0, now()) == 5) {
+                              return std::memcmp(got.data(), "hello", 5) == 0 ? "" : std::string("wrong bytes");
+                          }
+                      }
+                      return std::string("the datagram never reached the socket (offloads ") + (offloads ? "on)" : "off)");
+                  }),
+                  "");
+    }
 }
 
 TEST(PacketDeviceErrors, ADownInterfaceIsNamedWithTheFix) {
