@@ -53,7 +53,7 @@ PacketDevice::~PacketDevice() {
     sys::close(fd_);
 }
 
-PacketDevice::Result PacketDevice::open(const std::string& ifname, bool offloads) {
+PacketDevice::Result PacketDevice::open(const std::string& ifname, bool offloads, bool rx_ring) {
     if (!valid_interface_name(ifname)) {
         return fail(ifname, "\"" + ifname +
                                 "\" is not a valid interface name (use at most 15 characters, no '/', ':' or spaces)");
@@ -107,8 +107,9 @@ PacketDevice::Result PacketDevice::open(const std::string& ifname, bool offloads
         offloads && sys::setsockopt(static_cast<int>(fd), SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) == 0;
     // Before bind(), so that no frame waits in the socket queue, outside the ring. Without a
     // ring (an old kernel, no memory to lock) we read with recvmmsg, which always works.
-    PacketRxRing::Result ring = PacketRxRing::map(static_cast<int>(fd));
-    if (!ring.ring) {
+    PacketRxRing::Result ring;
+    if (rx_ring) ring = PacketRxRing::map(static_cast<int>(fd));
+    if (rx_ring && !ring.ring) {
         const std::string line = "ustack: packet:" + ifname + ": no TPACKET_V3 receive ring (" + ring.error +
                                  "), receiving with recvmmsg\n";
         sys::write(2, line.data(), line.size());
