@@ -105,6 +105,19 @@ int renew(StackLock& l, int fd, SocketFile* f, bool reset_first) {
     if (f->bound && s.bind(id, f->bound_to) != 0) f->bound = false;  // the port went to another socket meanwhile
     return 0;
 }
+
+// The outcome of a blocking connect whose handshake ended. The kernel's connecting thread
+// wakes on the SYN-ACK: a connection that got that far reports success even if an RST came
+// right after (its error stays for the next call; an established connection's reset is
+// ECONNRESET or EPIPE, a refused handshake's ECONNREFUSED). A handshake that failed leaves
+// the socket fresh, as inet_stream_connect disconnects it (recv then gives ENOTCONN).
+int finish_blocking_connect(StackLock& l, int fd, SocketFile* f) {
+    const int pending = l.stack().pending_error(f->sock);
+    if (pending == 0 || pending == ECONNRESET || pending == EPIPE) return 0;
+    const int err = l.stack().take_error(f->sock);
+    renew(l, fd, f, /*reset_first=*/false);
+    return -err;
+}
 }  // namespace
 
 long connect(int fd, const sockaddr* addr, socklen_t len) {
@@ -137,7 +150,15 @@ long connect(int fd, const sockaddr* addr, socklen_t len) {
     }
 
     int r = l.stack().connect(f->sock, remote, l.now());
-    if (f->kind == SocketKind::kUdp || r != -EINPROGRESS) return r;
+    if (f->kind == SocketKind::kUdp) return r;
+    if (r == -EISCONN && f->connect_pending) {
+        // The first connect() after a handshake it left running completed: 0, then EISCONN
+        // (__inet_stream_connect moves the socket to SS_CONNECTED only here).
+        f->connect_pending = false;
+        return 0;
+    }
+    if (r != -EALREADY) f->connect_pending = r == -EINPROGRESS;
+    if (r != -EINPROGRESS) return r;
     if (f->nonblocking) return -EINPROGRESS;
 
     // A blocking connect: wait for the handshake's outcome.
@@ -146,8 +167,8 @@ long connect(int fd, const sockaddr* addr, socklen_t len) {
     for (;;) {
         const uint32_t ev = l.stack().poll_events(f->sock);
         if (ev & (readiness::kOut | readiness::kErr | readiness::kHup)) {
-            const int err = l.stack().take_error(f->sock);
-            return err != 0 ? -err : 0;
+            f->connect_pending = false;
+            return finish_blocking_connect(l, fd, f);
         }
         const int w = l.wait(deadline);
         if (l.file(fd) != f || f->sock == 0) return -EBADF;

@@ -28,6 +28,9 @@ struct SocketFile : heap::HeapObject {
     Duration rcvtimeo{0};          // SO_RCVTIMEO; 0: wait forever
     Duration sndtimeo{0};          // SO_SNDTIMEO; 0: wait forever
     int rcvlowat = 1;              // SO_RCVLOWAT (TCP): readable from this many bytes
+    // connect() left the handshake running (EINPROGRESS): the next connect() after it completes
+    // returns 0 once, as the kernel's socket stays SS_CONNECTING until connect() looks again.
+    bool connect_pending = false;
     // The internal duplicate of the kernel socket while it listens beside the stack
     // (kernel_listener.h), else -1.
     int kernel_listener = -1;

@@ -382,6 +382,12 @@ int Stack::take_error(int sock) {
     return r;
 }
 
+int Stack::pending_error(int sock) const {
+    const SocketEntry* e = impl_->find(sock);
+    if (e == nullptr) return 0;
+    return e->kind == SocketKind::kUdp ? e->udp->error : e->tcp->error;
+}
+
 int Stack::local_endpoint(int sock, Endpoint* out) const {
     SocketEntry* e = impl_->find(sock);
     if (e == nullptr) return -EBADF;

@@ -166,6 +166,7 @@ public:
 
     uint32_t poll_events(int sock) const;                  // readiness:: bits
     int take_error(int sock);                              // SO_ERROR: the pending error (positive), cleared
+    int pending_error(int sock) const;                     // the same, left pending
     int local_endpoint(int sock, Endpoint* out) const;     // getsockname
     int remote_endpoint(int sock, Endpoint* out) const;    // getpeername: -ENOTCONN if none
     size_t recv_queue_bytes(int sock) const;               // FIONREAD / Recv-Q

@@ -19,7 +19,8 @@ void Stack::Impl::tcp_close_connection(Tcb& t, int error) {
             auto& l = *parent->tcp->listener;
             if (t.state == State::kSynReceived) {
                 l.syn_received--;
-            } else {
+            } else if (error == 0) {
+                // A reset one stays queued (below): Linux's accept() still returns it.
                 auto it = std::find(l.accept_queue.begin(), l.accept_queue.end(), t.id);
                 if (it != l.accept_queue.end()) l.accept_queue.erase(it);
             }
@@ -38,7 +39,15 @@ void Stack::Impl::tcp_close_connection(Tcb& t, int error) {
 void Stack::Impl::tcp_maybe_free(Tcb& t) {
     SocketEntry* e = find(t.id);
     if (e == nullptr) return;
-    const bool orphan = !e->user_open;
+    bool orphan = !e->user_open;
+    // A connection reset while it waited in the accept queue is kept for accept(), which
+    // returns it with its error pending, as Linux does (its listener frees it otherwise).
+    if (t.parent != 0) {
+        if (SocketEntry* p = find(t.parent); p != nullptr && p->tcp && p->tcp->listener) {
+            const auto& q = p->tcp->listener->accept_queue;
+            if (std::find(q.begin(), q.end(), t.id) != q.end()) orphan = false;
+        }
+    }
     if (orphan && t.state == State::kClosed) destroy_socket(t.id);
 }
 
@@ -285,6 +294,12 @@ void close(Stack::Impl& s, SocketEntry& e) {
                 s.tcp_send_segment(*c->tcp, c->tcp->snd_nxt, wire::TcpFlags::kRst | wire::TcpFlags::kAck, 0);
                 ++s.counters.tcp_resets_sent;
                 s.tcp_close_connection(*c->tcp, 0);
+            }
+            // Connections reset in the queue (kept for accept) go with it.
+            const auto kept = t.listener->accept_queue;
+            t.listener->accept_queue.clear();
+            for (int id : kept) {
+                if (SocketEntry* c = s.find(id); c != nullptr && c->tcp && c->tcp->state == State::kClosed) s.destroy_socket(id);
             }
             s.tcp_unlisten(e.id, e.local.port);
             t.state = State::kClosed;
