@@ -41,8 +41,16 @@ long sendv(int fd, const iovec* iov, int iovcnt, const sockaddr* dest, socklen_t
 // (one copy more than the kernel's; see io_calls.cc). offset null: the file position moves.
 long sendfile(int out_fd, int in_fd, off_t* offset, size_t count);
 
+// recvmsg's control buffer: recvv writes the control messages the socket asked for (UDP:
+// IP_PKTINFO, IP_TTL, IP_TOS) and sets used; MSG_CTRUNC goes to *msg_flags if one did not fit.
+struct RecvControl {
+    void* buf = nullptr;
+    size_t cap = 0;
+    size_t used = 0;
+};
 // *msg_flags (if non-null) receives MSG_TRUNC when a datagram was cut.
-long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* fromlen, int flags, int* msg_flags);
+long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* fromlen, int flags, int* msg_flags,
+           RecvControl* control = nullptr);
 
 // poll over mixed stack and kernel fds. timeout: nullopt waits forever.
 long poll(pollfd* fds, nfds_t n, std::optional<Duration> timeout, const sigset_t* sigmask);

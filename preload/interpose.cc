@@ -147,15 +147,16 @@ USTACK_EXPORT ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
     int out_flags = 0;
     socklen_t namelen = msg->msg_namelen;
     const int saved = errno;
+    calls::RecvControl control{msg->msg_control, msg->msg_control != nullptr ? msg->msg_controllen : 0};
     const long r = calls::recvv(fd, msg->msg_iov, static_cast<int>(msg->msg_iovlen), static_cast<sockaddr*>(msg->msg_name),
-                                msg->msg_name ? &namelen : nullptr, flags, &out_flags);
+                                msg->msg_name ? &namelen : nullptr, flags, &out_flags, &control);
     if (r == calls::kPassToKernel) {
         errno = saved;
         return real::recvmsg(fd, msg, flags);
     }
     if (r >= 0) {
         msg->msg_namelen = msg->msg_name ? namelen : 0;
-        msg->msg_controllen = 0;  // no ancillary data from the stack yet
+        msg->msg_controllen = control.used;
         msg->msg_flags = out_flags;
     }
     return finish<ssize_t>(r, saved);

@@ -1,8 +1,13 @@
 // Data transfer on stack sockets: every send/recv/read/write variant funnels into sendv/recvv.
+#include <arpa/inet.h>
 #include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "preload/calls.h"
@@ -223,7 +228,61 @@ long sendfile(int out_fd, int in_fd, off_t* offset, size_t count) {
     return err;
 }
 
-long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* fromlen, int flags, int* msg_flags) {
+namespace {
+// The ifindex IP_PKTINFO reports: the interface USTACK_DEVICE names (tap:NAME, packet:NAME).
+unsigned device_ifindex() {
+    static const unsigned index = [] {
+        const char* dev = getenv("USTACK_DEVICE");
+        const char* colon = dev != nullptr ? strchr(dev, ':') : nullptr;
+        return colon != nullptr ? if_nametoindex(colon + 1) : 0u;
+    }();
+    return index;
+}
+
+// Appends one control message as Linux's put_cmsg: one that does not fit is left out and
+// flagged MSG_CTRUNC.
+void put_cmsg(RecvControl& c, int* msg_flags, int level, int type, const void* data, size_t len) {
+    const size_t space = c.cap - c.used >= CMSG_SPACE(len) ? CMSG_SPACE(len) : CMSG_LEN(len);
+    if (c.cap - c.used < space) {
+        if (msg_flags) *msg_flags |= MSG_CTRUNC;
+        return;
+    }
+    auto* h = reinterpret_cast<cmsghdr*>(static_cast<char*>(c.buf) + c.used);
+    h->cmsg_len = CMSG_LEN(len);
+    h->cmsg_level = level;
+    h->cmsg_type = type;
+    std::memcpy(CMSG_DATA(h), data, len);
+    c.used += space;
+}
+
+// The IP-level control messages of a datagram, in Linux's order (ip_cmsg_recv_offset). Which
+// ones the program asked for is read from the idle kernel socket, which took its setsockopt.
+void udp_control(int fd, const DatagramMeta& meta, wire::Ipv4Addr self, RecvControl& c, int* msg_flags) {
+    auto enabled = [fd](int name) {
+        int v = 0;
+        socklen_t len = sizeof v;
+        return real::getsockopt(fd, IPPROTO_IP, name, &v, &len) == 0 && v != 0;
+    };
+    if (enabled(IP_PKTINFO)) {
+        in_pktinfo p{};
+        p.ipi_ifindex = static_cast<int>(device_ifindex());
+        p.ipi_spec_dst.s_addr = self.to_network();
+        p.ipi_addr.s_addr = meta.dst.to_network();
+        put_cmsg(c, msg_flags, IPPROTO_IP, IP_PKTINFO, &p, sizeof p);
+    }
+    if (enabled(IP_RECVTTL)) {
+        const int ttl = meta.ttl;
+        put_cmsg(c, msg_flags, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
+    }
+    if (enabled(IP_RECVTOS)) {
+        const uint8_t tos = meta.tos;
+        put_cmsg(c, msg_flags, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+    }
+}
+}  // namespace
+
+long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* fromlen, int flags, int* msg_flags,
+           RecvControl* control) {
     Runtime& rt = Runtime::instance();
     if (rt.mode() != Mode::kActive) return forked_child_error(fd);
     if (int r = check_iov(iov, iovcnt); r < 0) return r;
@@ -263,7 +322,9 @@ long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* from
             return got > 0 ? static_cast<long>(got) : -EFAULT;
         }
         Endpoint peer;
-        const ssize_t r = l.stack().recv(f->sock, spans.remaining(), from ? &peer : nullptr, rflags, l.now());
+        DatagramMeta meta;
+        const ssize_t r = l.stack().recv(f->sock, spans.remaining(), from ? &peer : nullptr, rflags, l.now(),
+                                         udp && control != nullptr ? &meta : nullptr);
         if (f->watchers != nullptr && !(rflags & msgflags::kPeek)) {
             epoll::received(f, l.stack().recv_queue_bytes(f->sock), l.stack().poll_events(f->sock) & readiness::kIn);
         }
@@ -272,6 +333,7 @@ long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* from
                 if (udp) endpoint_to_sockaddr(peer, from, fromlen); else *fromlen = 0;
             }
             if (udp) {
+                if (control != nullptr && control->cap > 0) udp_control(fd, meta, l.stack().config().address.address, *control, msg_flags);
                 const size_t len = static_cast<size_t>(r);
                 if (len > spans.total() && msg_flags) *msg_flags |= MSG_TRUNC;
                 return static_cast<long>((flags & MSG_TRUNC) ? len : std::min(len, spans.total()));

@@ -319,14 +319,15 @@ ssize_t Stack::send(int sock, std::span<const ConstBytes> data, const Endpoint* 
     return r;
 }
 
-ssize_t Stack::recv(int sock, std::span<const MutableBytes> data, Endpoint* from, int flags, Instant now) {
+ssize_t Stack::recv(int sock, std::span<const MutableBytes> data, Endpoint* from, int flags, Instant now,
+                    DatagramMeta* meta) {
     Impl& s = *impl_;
     s.now = now;
     SocketEntry* e = s.find(sock);
     if (e == nullptr || !e->user_open) return -EBADF;
     ssize_t r;
     if (e->kind == SocketKind::kUdp) {
-        r = udp::recv(s, *e, data, from, flags);
+        r = udp::recv(s, *e, data, from, flags, meta);
     } else {
         r = tcp::recv(s, *e, data, flags);
         if (r > 0 && from != nullptr) *from = e->tcp->remote;

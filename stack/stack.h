@@ -62,6 +62,13 @@ inline constexpr int kNoSignal = 8; // informational: the stack never raises sig
 
 // What a socket's options hold. The preload reads and writes these through
 // get_options()/set_options(); unknown options never reach the stack.
+// What a received UDP datagram's IP header said (for control messages).
+struct DatagramMeta {
+    Ipv4Addr dst;      // the header's destination (our address, or a broadcast)
+    uint8_t ttl = 0;
+    uint8_t tos = 0;
+};
+
 struct SocketOptions {
     bool reuse_addr = false;
     bool reuse_port = false;     // SO_REUSEPORT (UDP: shares the port with others that set it)
@@ -158,8 +165,10 @@ public:
     ssize_t send(int sock, std::span<const ConstBytes> data, const Endpoint* dest, int flags, Instant now);
     // Scatters into the spans in order. Returns bytes read; 0 at end of stream; -EAGAIN when
     // nothing is queued. UDP: one datagram, truncated to fit (full length with kTrunc).
-    // *from receives the sender when non-null.
-    ssize_t recv(int sock, std::span<const MutableBytes> data, Endpoint* from, int flags, Instant now);
+    // *from receives the sender when non-null; *meta (UDP) what IP_PKTINFO, IP_RECVTTL and
+    // IP_RECVTOS report about the datagram.
+    ssize_t recv(int sock, std::span<const MutableBytes> data, Endpoint* from, int flags, Instant now,
+                 DatagramMeta* meta = nullptr);
     int shutdown(int sock, int how, Instant now);          // how: SHUT_RD, SHUT_WR, SHUT_RDWR
     // Releases the id. A TCP connection goes on closing (FIN, TIME_WAIT) in the background.
     void close(int sock, Instant now);

@@ -43,6 +43,7 @@ void Stack::Impl::handle_udp(const wire::Ipv4View& ip, bool checksum_partial) {
     }
     auto* d = static_cast<udp::Datagram*>(heap::allocate(sizeof(udp::Datagram) + len));
     d->from = from;
+    d->meta = DatagramMeta{ip.dst(), ip.ttl(), ip.tos()};
     d->len = len;
     std::memcpy(d->data(), dgram->payload().data(), len);
     u.queue.push_back(d);
@@ -141,7 +142,8 @@ ssize_t send(Stack::Impl& s, SocketEntry& e, std::span<const ConstBytes> data, c
     return static_cast<ssize_t>(len);
 }
 
-ssize_t recv(Stack::Impl& s, SocketEntry& e, std::span<const MutableBytes> data, Endpoint* from, int flags) {
+ssize_t recv(Stack::Impl& s, SocketEntry& e, std::span<const MutableBytes> data, Endpoint* from, int flags,
+             DatagramMeta* meta) {
     UdpSocket& u = *e.udp;
     if (u.error != 0) {
         const int err = u.error;
@@ -158,6 +160,7 @@ ssize_t recv(Stack::Impl& s, SocketEntry& e, std::span<const MutableBytes> data,
         copied += n;
     }
     if (from != nullptr) *from = d->from;
+    if (meta != nullptr) *meta = d->meta;
     const size_t full = d->len;
     if (!(flags & msgflags::kPeek)) {
         u.queue.pop_front();

@@ -15,6 +15,7 @@ inline constexpr size_t kMaxPayload = 65507;      // 65535 - 20 (IPv4) - 8 (UDP)
 
 struct Datagram {
     Endpoint from;
+    DatagramMeta meta;
     size_t len;
     std::byte* data() { return reinterpret_cast<std::byte*>(this + 1); }
 };

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "conform.h"
@@ -288,6 +289,36 @@ CONFORM_CASE(udp_recvttl_control_message) {
     Line("recvmsg").ret(recvmsg(fd, &m, 0)).kv("has_control", m.msg_controllen > 0);
     cmsghdr* c = CMSG_FIRSTHDR(&m);
     if (c != nullptr) Line("cmsg").kv("level", c->cmsg_level).kv("type", c->cmsg_type).kv("ttl", *reinterpret_cast<int*>(CMSG_DATA(c)));
+}
+CONFORM_CASE(udp_recvtos_pktinfo_ttl_order) {
+    int fd = udp_dial(kUdpEcho);
+    setopt_int(fd, IPPROTO_IP, IP_RECVTOS, 1);
+    setopt_int(fd, IPPROTO_IP, IP_RECVTTL, 1);
+    setopt_int(fd, IPPROTO_IP, IP_PKTINFO, 1);
+    echo_and_wait(fd, {"x"});
+    char control[128];
+    iovec io{g_buf, 16};
+    msghdr m{};
+    m.msg_iov = &io;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    Line("recvmsg").ret(recvmsg(fd, &m, 0)).kv("controllen", static_cast<long>(m.msg_controllen)).kv("flags", m.msg_flags);
+    for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(&m, c)) {
+        Line l("cmsg");
+        l.kv("level", c->cmsg_level).kv("type", c->cmsg_type).kv("len", static_cast<long>(c->cmsg_len));
+        if (c->cmsg_type == IP_TOS) l.kv("tos", *reinterpret_cast<unsigned char*>(CMSG_DATA(c)));
+        if (c->cmsg_type == IP_PKTINFO) {
+            in_pktinfo p;
+            std::memcpy(&p, CMSG_DATA(c), sizeof p);
+            l.kv("spec_dst_is_self", static_cast<long>(p.ipi_spec_dst.s_addr == self_addr(0).sin_addr.s_addr));
+            l.kv("addr_is_self", static_cast<long>(p.ipi_addr.s_addr == self_addr(0).sin_addr.s_addr));
+        }
+    }
+    // A control buffer too small for the first message: MSG_CTRUNC.
+    echo_and_wait(fd, {"y"});
+    m.msg_controllen = 8;
+    Line("small").ret(recvmsg(fd, &m, 0)).kv("controllen", static_cast<long>(m.msg_controllen)).kv("ctrunc", static_cast<long>((m.msg_flags & MSG_CTRUNC) != 0));
 }
 CONFORM_CASE(udp_nonblocking_flag_recv) {
     int fd = udp_socket(SOCK_NONBLOCK);
