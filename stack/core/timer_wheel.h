@@ -12,12 +12,14 @@
 //
 // Layout: time is cut into ticks of 2^20 ns (~1.05 ms). Level L has 64 slots of 64^L ticks each.
 // An entry sits at the level of the highest 6-bit group in which its tick differs from the
-// current tick, in the slot given by its own tick's bits at that group; so level 0 holds the
-// current 64-tick block, and every entry at a lower level or an earlier slot is due earlier.
-// When the current tick enters a higher-level slot, that slot cascades down. Entries beyond the
-// five levels (2^30 ticks, about 13 days) wait in an overflow list until their block begins.
-// Entries due at or before the last time seen leave the wheel for a small heap ordered by
-// (deadline, arm order), from which pop_due() takes them.
+// wheel's current tick, in the slot given by its own tick's bits at that group; so every entry
+// at a lower level or an earlier slot is due earlier. Entries beyond the five levels (2^30
+// ticks, about 13 days) wait in an overflow list until their block begins.
+// The front: the entries of the earliest tick (and any armed before its end) sit in a small
+// heap ordered by (deadline, arm order), from which earliest(), prune() and pop_due() work.
+// When it empties, the next occupied slot is found through the occupancy bitmaps; a slot of a
+// higher level cascades down as the current tick moves to its start, and a level-0 slot (one
+// tick) moves into the heap. Each entry is cascaded at most once per level.
 #pragma once
 
 #include <algorithm>
@@ -53,32 +55,28 @@ public:
     void arm(Instant when, uint64_t key) {
         const uint64_t seq = next_seq_++;
         ++size_;
-        if (when <= seen_) {
-            ready_.push({when, seq, key});
+        if (tick_of(when) < front_end_) {
+            front_.push({when, seq, key});
             return;
         }
-        const uint32_t n = new_node(when, key, seq);
-        place(n);
-        if (wheel_min_valid_ && (!wheel_min_ || when < *wheel_min_)) wheel_min_ = when;
+        place(new_node(when, key, seq));
     }
 
     // The earliest pending deadline, stale or not (prune() first to make it exact for live
-    // timers).
+    // timers; it also makes this O(1)).
     std::optional<Instant> earliest() const {
-        if (!ready_.empty()) return ready_.top().when;
-        if (!wheel_min_valid_) {
-            wheel_min_ = scan_min();
-            wheel_min_valid_ = true;
-        }
-        return wheel_min_;
+        if (!front_.empty()) return front_.top().when;
+        return scan_min();
     }
 
     // Pops the next entry due at or before now, if any: deadline order, then arm order.
     std::optional<TimerEntry> pop_due(Instant now) {
-        advance(now);
-        if (ready_.empty() || ready_.top().when > now) return std::nullopt;
-        const Ready r = ready_.top();
-        ready_.pop();
+        while (front_.empty()) {
+            if (!refill()) return std::nullopt;
+        }
+        if (front_.top().when > now) return std::nullopt;
+        const Front r = front_.top();
+        front_.pop();
         --size_;
         return TimerEntry{r.when, r.key};
     }
@@ -86,38 +84,12 @@ public:
     // Drops stale entries ahead of the earliest live one, so earliest() is exact.
     template <class F>
     void prune(F&& is_stale) {
-        while (!ready_.empty() && is_stale(TimerEntry{ready_.top().when, ready_.top().key})) {
-            ready_.pop();
-            --size_;
-        }
-        if (!ready_.empty()) return;
-        // The first non-empty slot holds the earliest entries of the wheel; drop its stale ones
-        // and, if none are left, go on to the next.
         for (;;) {
-            uint32_t* head = first_slot();
-            if (head == nullptr) {
-                wheel_min_ = std::nullopt;
-                wheel_min_valid_ = true;
-                return;
+            while (!front_.empty() && is_stale(TimerEntry{front_.top().when, front_.top().key})) {
+                front_.pop();
+                --size_;
             }
-            std::optional<Instant> min;
-            for (uint32_t* link = head; *link != kNil;) {
-                const uint32_t n = *link;
-                if (is_stale(TimerEntry{nodes_[n].when, nodes_[n].key})) {
-                    *link = nodes_[n].next;
-                    free_node(n);
-                    --size_;
-                    continue;
-                }
-                if (!min || nodes_[n].when < *min) min = nodes_[n].when;
-                link = &nodes_[n].next;
-            }
-            if (min) {
-                wheel_min_ = min;
-                wheel_min_valid_ = true;
-                return;
-            }
-            clear_bit_for(head);
+            if (!front_.empty() || !refill()) return;
         }
     }
 
@@ -132,11 +104,11 @@ private:
         uint64_t seq;
         uint32_t next;
     };
-    struct Ready {
+    struct Front {
         Instant when;
         uint64_t seq;
         uint64_t key;
-        friend bool operator>(const Ready& a, const Ready& b) {
+        friend bool operator>(const Front& a, const Front& b) {
             return a.when != b.when ? a.when > b.when : a.seq > b.seq;
         }
     };
@@ -179,53 +151,11 @@ private:
         occupied_[level] |= uint64_t{1} << slot;
     }
 
-    // The head of the slot holding the earliest wheel entries (the overflow list last).
-    uint32_t* first_slot() {
-        for (int level = 0; level < kLevels; ++level) {
-            const uint32_t g = group(cur_, level);
-            // Level 0 includes the current tick's slot; above it, that slot is always empty.
-            const uint64_t mask = occupied_[level] & (level == 0 ? ~uint64_t{0} << g : after(g));
-            if (mask) return &slots_[level][std::countr_zero(mask)];
-        }
-        return overflow_ != kNil ? &overflow_ : nullptr;
-    }
-    void clear_bit_for(uint32_t* head) {
-        if (head == &overflow_) return;
-        const auto i = static_cast<size_t>(head - &slots_[0][0]);
-        occupied_[i / kSlots] &= ~(uint64_t{1} << (i % kSlots));
-    }
-
-    std::optional<Instant> scan_min() const {
-        uint32_t* head = const_cast<TimerWheel*>(this)->first_slot();
-        if (head == nullptr) return std::nullopt;
-        std::optional<Instant> min;
-        for (uint32_t n = *head; n != kNil; n = nodes_[n].next)
-            if (!min || nodes_[n].when < *min) min = nodes_[n].when;
-        return min;
-    }
-
-    // Moves the entries of level-0 slot for the current tick due by now into the ready heap
-    // (all of them when all is set).
-    void drain_current(Instant now, bool all) {
-        const uint32_t slot = group(cur_, 0);
-        if (!(occupied_[0] & (uint64_t{1} << slot))) return;
-        uint32_t* link = &slots_[0][slot];
-        while (*link != kNil) {
-            const uint32_t n = *link;
-            if (all || nodes_[n].when <= now) {
-                ready_.push({nodes_[n].when, nodes_[n].seq, nodes_[n].key});
-                *link = nodes_[n].next;
-                free_node(n);
-                wheel_min_valid_ = false;
-            } else {
-                link = &nodes_[n].next;
-            }
-        }
-        if (slots_[0][slot] == kNil) occupied_[0] &= ~(uint64_t{1} << slot);
-    }
-
-    // Re-places every entry of a detached list relative to the (new) current tick.
-    void cascade(uint32_t list) {
+    // Detaches a slot's list and re-places each entry relative to the (new) current tick.
+    void cascade(int level, uint32_t slot) {
+        uint32_t list = slots_[level][slot];
+        slots_[level][slot] = kNil;
+        occupied_[level] &= ~(uint64_t{1} << slot);
         while (list != kNil) {
             const uint32_t n = list;
             list = nodes_[n].next;
@@ -233,71 +163,80 @@ private:
         }
     }
 
-    // Moves the current tick up to now's, cascading every slot it enters on the way and
-    // skipping empty stretches, and leaves everything due by now in the ready heap.
-    void advance(Instant now) {
-        if (now <= seen_) return;
-        seen_ = now;
-        const uint64_t target = tick_of(now);
+    // Moves the entries of the earliest occupied tick into the (empty) front heap, cascading
+    // higher-level slots and the overflow list down on the way. False when the wheel is empty.
+    bool refill() {
         for (;;) {
-            if (cur_ >= target) {
-                drain_current(now, false);
-                return;
+            // Level 0: the current tick's slot and those after it (earlier ones are empty).
+            if (const uint64_t m = occupied_[0] & (~uint64_t{0} << group(cur_, 0))) {
+                const auto slot = static_cast<uint32_t>(std::countr_zero(m));
+                cur_ = (cur_ & ~uint64_t{kSlots - 1}) | slot;
+                front_end_ = cur_ + 1;
+                uint32_t list = slots_[0][slot];
+                slots_[0][slot] = kNil;
+                occupied_[0] &= ~(uint64_t{1} << slot);
+                while (list != kNil) {
+                    const uint32_t n = list;
+                    list = nodes_[n].next;
+                    front_.push({nodes_[n].when, nodes_[n].seq, nodes_[n].key});
+                    free_node(n);
+                }
+                return true;
             }
-            drain_current(now, true);  // its tick is over
-            // The next tick at which an entry cascades: the first occupied slot after the
-            // current one, at the lowest level that has one (lower levels are earlier).
-            int level = 0;
-            uint64_t next = 0;
+            // Above: the first occupied slot after the current one, at the lowest level that has
+            // one (lower levels are earlier), cascades as the current tick moves to its start.
+            int level = 1;
             for (; level < kLevels; ++level) {
-                const uint64_t mask = occupied_[level] & after(group(cur_, level));
-                if (!mask) continue;
+                const uint64_t m = occupied_[level] & after(group(cur_, level));
+                if (!m) continue;
+                const auto slot = static_cast<uint32_t>(std::countr_zero(m));
                 const int shift = kLevelBits * (level + 1);
                 const uint64_t base = shift >= 64 ? 0 : cur_ >> shift << shift;
-                next = base | (static_cast<uint64_t>(std::countr_zero(mask)) << (kLevelBits * level));
+                cur_ = base | (static_cast<uint64_t>(slot) << (kLevelBits * level));
+                cascade(level, slot);
                 break;
             }
-            if (level == kLevels && overflow_ != kNil) {
-                uint64_t min_tick = UINT64_MAX;
-                for (uint32_t n = overflow_; n != kNil; n = nodes_[n].next) min_tick = std::min(min_tick, tick_of(nodes_[n].when));
-                next = min_tick >> kSpanBits << kSpanBits;
-            } else if (level == kLevels) {
-                cur_ = target;  // nothing in the wheel
-                continue;
+            if (level < kLevels) continue;
+            if (overflow_ == kNil) return false;
+            // Only the overflow list is left: move to the start of its earliest entry's block.
+            uint64_t min_tick = UINT64_MAX;
+            for (uint32_t n = overflow_; n != kNil; n = nodes_[n].next) min_tick = std::min(min_tick, tick_of(nodes_[n].when));
+            cur_ = min_tick >> kSpanBits << kSpanBits;
+            uint32_t list = overflow_;
+            overflow_ = kNil;
+            while (list != kNil) {
+                const uint32_t n = list;
+                list = nodes_[n].next;
+                place(n);
             }
-            if (next > target) {
-                // Nothing cascades before now: no entry changes level when the tick moves.
-                cur_ = target;
-                continue;
-            }
-            cur_ = next;
-            uint32_t list;
-            if (level == kLevels) {
-                list = overflow_;
-                overflow_ = kNil;
-            } else {
-                const uint32_t slot = group(next, level);
-                list = slots_[level][slot];
-                slots_[level][slot] = kNil;
-                occupied_[level] &= ~(uint64_t{1} << slot);
-            }
-            cascade(list);
         }
     }
 
+    // The earliest deadline in the wheel, without moving anything (earliest() before prune()).
+    std::optional<Instant> scan_min() const {
+        uint32_t head = kNil;
+        for (int level = 0; level < kLevels && head == kNil; ++level) {
+            const uint32_t g = group(cur_, level);
+            const uint64_t m = occupied_[level] & (level == 0 ? ~uint64_t{0} << g : after(g));
+            if (m) head = slots_[level][std::countr_zero(m)];
+        }
+        if (head == kNil) head = overflow_;
+        std::optional<Instant> min;
+        for (uint32_t n = head; n != kNil; n = nodes_[n].next)
+            if (!min || nodes_[n].when < *min) min = nodes_[n].when;
+        return min;
+    }
+
     uint64_t cur_ = 0;                          // the tick the wheel is positioned at
-    Instant seen_{INT64_MIN};                   // the latest now given to pop_due
+    uint64_t front_end_ = 0;                    // entries with ticks before this are in front_
     uint64_t next_seq_ = 0;
     size_t size_ = 0;
-    uint32_t slots_[kLevels][kSlots] = {};      // list heads (node indices); set to kNil below
+    uint32_t slots_[kLevels][kSlots];           // list heads (node indices), kNil when empty
     uint64_t occupied_[kLevels] = {};           // which slots are non-empty
     uint32_t overflow_ = kNil;                  // beyond the levels' span
     uint32_t free_ = kNil;                      // free nodes, linked through next
     heap::Vector<Node> nodes_;
-    std::priority_queue<Ready, heap::Vector<Ready>, std::greater<>> ready_;
-    // The earliest deadline in the wheel (not the ready heap), cached between changes.
-    mutable std::optional<Instant> wheel_min_;
-    mutable bool wheel_min_valid_ = true;
+    std::priority_queue<Front, heap::Vector<Front>, std::greater<>> front_;
 };
 
 }  // namespace ustack
