@@ -94,6 +94,11 @@ PacketDevice::Result PacketDevice::open(const std::string& ifname, bool offloads
     }
     // Linux 4.20+. Without it we still skip PACKET_OUTGOING frames in receive().
     sys::setsockopt(static_cast<int>(fd), SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+    // No PACKET_QDISC_BYPASS: its direct transmit (__dev_direct_xmit) drops every frame the
+    // kernel had to segment in software, so with TSO on an interface without it (ethtool -K
+    // tso off) every super-frame fails with ENOBUFS, which send() reads as a full queue and
+    // retries forever (PacketDevice.ATcpSuperFrameLeavesAsMtuSizedSegmentsWithGoodChecksums
+    // shows it). A veth has no qdisc anyway (noqueue), so there was little to bypass.
     // The default receive buffer (net.core.rmem_default, ~208 KiB) overflows under a burst from
     // a fast veth peer between two polls, and every drop there costs a TCP recovery. Ask for
     // 4 MiB; SO_RCVBUFFORCE passes rmem_max when we have CAP_NET_ADMIN, else take what we get.
