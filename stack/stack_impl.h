@@ -11,12 +11,14 @@
 #include "stack/core/packet_pool.h"
 #include "stack/core/rng.h"
 #include "stack/core/timer_wheel.h"
+#include "stack/ip/path_mtu.h"
 #include "stack/ip/reassembly.h"
 #include "stack/link/arp_cache.h"
 #include "stack/stack.h"
 #include "stack/tcp/syncookie.h"
 #include "stack/tcp/tcb.h"
 #include "stack/udp/udp_socket.h"
+#include "stack/wire/icmp.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/tcp.h"
 
@@ -159,6 +161,10 @@ struct Stack::Impl : heap::HeapObject {
     void send_dest_unreachable(const wire::Ipv4View& offending, uint8_t code);
     // ICMP error of any type about `offending`, with RFC 1122's exclusions and the rate limit.
     void send_icmp_error(const wire::Ipv4View& offending, uint8_t type, uint8_t code);
+    // Path MTU discovery (RFC 1191): what ICMP fragmentation needed taught us per destination.
+    ip::PathMtuCache pmtu;
+    size_t path_mtu(Ipv4Addr dst) const { return pmtu.mtu(dst, mtu, now); }
+    void handle_frag_needed(const wire::IcmpView& icmp, wire::ConstBytes quote);
     size_t max_l4_payload() const { return mtu - wire::Ipv4Repr::kHeaderLen; }
 
     // ---- udp (udp/udp.cc) ----
@@ -172,6 +178,8 @@ struct Stack::Impl : heap::HeapObject {
     void tcp_arm(tcp::Tcb& t, tcp::TimerKind kind, Instant when);
     void tcp_output(tcp::Tcb& t);
     void tcp_send_syn(tcp::Tcb& t);
+    // The path to t's peer now carries at most path_mtu bytes (tcp/pmtu.cc).
+    void tcp_mtu_reduced(tcp::Tcb& t, size_t path_mtu);
     uint32_t tcp_ts_now(const tcp::Tcb& t) const;
     void tcp_arm_keepalive(tcp::Tcb& t);
     void run_keepalive(tcp::Tcb& t);

@@ -40,6 +40,10 @@ namespace ustack {
     X(icmp_echo_replies_sent, "ICMP echo replies sent")                                           \
     X(icmp_dest_unreachable_sent, "ICMP destination unreachable sent")                            \
     X(icmp_time_exceeded_sent, "ICMP time exceeded sent (fragment reassembly timed out)")         \
+    X(icmp_frag_needed_rx, "ICMP fragmentation needed received (RFC 1191)")                         \
+    X(icmp_frag_needed_ignored, "ICMP fragmentation needed ignored: no connection or sequence not in flight (Linux OutOfWindowIcmps)") \
+    X(ip_pmtu_updates, "path MTU entries lowered by ICMP fragmentation needed")                   \
+    X(tcp_pmtu_mss_reductions, "TCP connections whose MSS was lowered to a new path MTU (Linux tcp_simple_retransmit)") \
     X(icmp_dest_unreachable_rx, "ICMP destination unreachable received")                          \
     X(udp_rx, "UDP datagrams received")                                                           \
     X(udp_rx_malformed, "UDP datagrams that did not parse")                                       \

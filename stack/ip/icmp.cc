@@ -53,11 +53,43 @@ void Stack::Impl::handle_icmp(const wire::Ipv4View& ip, bool checksum_partial) {
         const auto l4 = quote.subspan(ihl);
         const Endpoint local{inner_src, wire::load_be16(l4, 0)};
         const Endpoint remote{inner_dst, wire::load_be16(l4, 2)};
+        if (icmp->code() == icmpcode::kFragmentationNeeded) {
+            handle_frag_needed(*icmp, quote);
+            return;
+        }
         if (inner_protocol == wire::ipproto::kUdp && icmp->code() == icmpcode::kPortUnreachable) {
             udp_icmp_error(local, remote, ECONNREFUSED);
         }
         // TCP reacts to ICMP only in the full TCP (RFC 5927 guidance); ignored for now.
     }
+}
+
+void Stack::Impl::handle_frag_needed(const IcmpView& icmp, wire::ConstBytes quote) {
+    // RFC 1191: the next-hop MTU is in the low 16 bits of the rest of the header. The quote
+    // was checked by the caller: our packet, IP header and 8 bytes of its payload.
+    ++counters.icmp_frag_needed_rx;
+    const size_t ihl = (wire::load_u8(quote, 0) & 0x0f) * 4u;
+    const Ipv4Addr dst = Ipv4Addr::load(quote, 16);
+    const uint8_t protocol = wire::load_u8(quote, 9);
+    const auto l4 = quote.subspan(ihl);
+    const size_t reported = icmp.rest_of_header() & 0xffff;
+    if (protocol == wire::ipproto::kTcp) {
+        // RFC 5927 / Linux tcp_v4_err: only for a connection we have, and only when the quoted
+        // sequence number is one we sent and is not yet acknowledged; a blind forger must
+        // guess it.
+        const FourTuple ft{Endpoint{config.address.address, wire::load_be16(l4, 0)}, Endpoint{dst, wire::load_be16(l4, 2)}};
+        tcp::Tcb* t = tcp_lookup(ft);
+        const wire::SeqNum seq{wire::load_be32(l4, 4)};
+        if (t == nullptr || t->state == tcp::State::kListen || !(t->snd_una <= seq && seq <= t->snd_nxt)) {
+            ++counters.icmp_frag_needed_ignored;
+            return;
+        }
+        if (pmtu.learn(dst, reported, mtu, now)) ++counters.ip_pmtu_updates;
+        tcp_mtu_reduced(*t, path_mtu(dst));
+        return;
+    }
+    // UDP and the rest (Linux ipv4_update_pmtu): the next datagrams to dst are cut to fit.
+    if (pmtu.learn(dst, reported, mtu, now)) ++counters.ip_pmtu_updates;
 }
 
 void Stack::Impl::send_dest_unreachable(const wire::Ipv4View& offending, uint8_t code) {

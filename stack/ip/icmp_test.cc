@@ -371,5 +371,41 @@ TEST_F(RawPeer, LargeEchoRequestInFragmentsGetsAFragmentedReply) {
     EXPECT_TRUE(std::equal(data.begin(), data.end(), icmp->payload().begin(), icmp->payload().end()));
 }
 
+TEST_F(RawPeer, FragNeededForUdpCutsTheNextDatagramsToThePathMtu) {
+    teach_arp();
+    frames_out();
+    const int sock = stack_->socket(SocketKind::kUdp);
+    const std::vector<std::byte> data(1400);
+    const Endpoint to{kPeerIp, 7};
+    ConstBytes bufs[] = {data};
+    ASSERT_EQ(stack_->send(sock, bufs, &to, 0, now_), 1400);
+    stack_->poll(now_);
+    auto sent = ip_packets(frames_out());
+    ASSERT_EQ(sent.size(), 1u);
+    ASSERT_TRUE(Ipv4View::parse(sent[0])->dont_fragment());
+    // A router answers: fragmentation needed, next hop 1280.
+    std::vector<std::byte> quote(sent[0].begin(), sent[0].begin() + 28);
+    IcmpRepr msg{icmptype::kDestUnreachable, icmpcode::kFragmentationNeeded, 1280, quote};
+    std::vector<std::byte> l4(msg.len());
+    msg.emit(l4);
+    inject(ip_frame(ipproto::kIcmp, l4));
+    EXPECT_EQ(stack_->counters().ip_pmtu_updates, 1u);
+    ASSERT_EQ(stack_->send(sock, bufs, &to, 0, now_), 1400);
+    stack_->poll(now_);
+    sent = ip_packets(frames_out());
+    ASSERT_EQ(sent.size(), 2u);  // 1408 bytes of UDP: 1256 + 152
+    for (const auto& p : sent) {
+        auto ip = Ipv4View::parse(p);
+        EXPECT_LE(ip->total_len(), 1280);
+        EXPECT_FALSE(ip->dont_fragment());
+    }
+    // Ten minutes later the entry has expired (Linux ip_rt_mtu_expires): whole datagrams again.
+    stack_->poll(now_ + std::chrono::minutes(10));
+    ASSERT_EQ(stack_->send(sock, bufs, &to, 0, now_ + std::chrono::minutes(10)), 1400);
+    stack_->poll(now_ + std::chrono::minutes(10));
+    sent = ip_packets(frames_out());
+    EXPECT_EQ(sent.size(), 1u);
+}
+
 }  // namespace
 }  // namespace ustack

@@ -96,7 +96,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         c.irs = seq;
         c.rcv_nxt = seq + 1;
         c.rcv_adv = c.rcv_nxt;
-        c.snd_mss = tcp::send_mss(opts->mss, mtu, tcp_options(c).maxseg, opts->timestamps.has_value());
+        c.snd_mss = tcp::send_mss(opts->mss, path_mtu(c.remote.addr), tcp_options(c).maxseg, opts->timestamps.has_value());
         if (opts->window_scale) {
             c.wscale_ok = true;
             c.snd_wscale = std::min<uint8_t>(*opts->window_scale, 14);  // RFC 7323 2.3

@@ -56,7 +56,7 @@ Tcb* Stack::Impl::tcp_listen_input(SocketEntry& listener, const wire::Ipv4View& 
     c.snd_nxt = c.iss;
     c.snd_max = c.iss;
     c.send_seq = c.iss + 1;
-    c.snd_mss = tcp::send_mss(opts->mss, mtu, tcp_options(c).maxseg, opts->timestamps.has_value());
+    c.snd_mss = tcp::send_mss(opts->mss, path_mtu(c.remote.addr), tcp_options(c).maxseg, opts->timestamps.has_value());
     if (opts->window_scale) {  // RFC 7323 2.2: only when the SYN carried it
         c.wscale_ok = true;
         c.snd_wscale = std::min<uint8_t>(*opts->window_scale, 14);

@@ -127,7 +127,7 @@ ssize_t send(Stack::Impl& s, SocketEntry& e, std::span<const ConstBytes> data, c
     const Ipv4Addr src = e.local.addr.is_unspecified() ? s.config.address.address : e.local.addr;
     // Linux's default IP_PMTUDISC_WANT: DF on a datagram that fits the path, fragments (DF
     // clear) for one that does not.
-    const bool fits = wire::Ipv4Repr::kHeaderLen + wire::UdpRepr::kHeaderLen + len <= s.mtu;
+    const bool fits = wire::Ipv4Repr::kHeaderLen + wire::UdpRepr::kHeaderLen + len <= s.path_mtu(to.addr);
     IpSend p{src, to.addr, wire::ipproto::kUdp, e.options.ttl, e.options.tos, fits};
     const wire::UdpRepr repr{e.local.port, to.port};
     s.send_ipv4(p, wire::UdpRepr::kHeaderLen + len, [&](std::span<std::byte> out) {

@@ -14,6 +14,7 @@
 #include "netdev/pair.h"
 #include "stack/wire/arp.h"
 #include "stack/wire/ethernet.h"
+#include "stack/wire/icmp.h"
 #include "stack/wire/ipv4.h"
 
 namespace ustack::tcp::testing {
@@ -377,6 +378,24 @@ void ScriptedPeer::inject(const Inject& in, std::source_location loc) {
     if (end > s.peer_nxt) s.peer_nxt = end;
     s.trace.push_back(std::move(seg));
     (void)loc;
+    s.send_frame(frame);
+    s.pump();
+}
+
+void ScriptedPeer::inject_frag_needed(uint32_t quoted_seq, uint16_t mtu) {
+    State& s = *s_;
+    // The quote: the stack's IP header (DF set, 1500 bytes long) and the first 8 TCP bytes.
+    std::vector<std::byte> quote(wire::Ipv4Repr::kHeaderLen + 8);
+    wire::Ipv4Repr{kStackIp, kPeerIp, wire::ipproto::kTcp, 1480, 64, 0, 7, true}.emit(quote);
+    wire::store_be16(quote, 20, s.stack_port);
+    wire::store_be16(quote, 22, s.peer_port);
+    wire::store_be32(quote, 24, (s.stack_iss + quoted_seq).raw());
+    wire::IcmpRepr msg{wire::icmptype::kDestUnreachable, wire::icmpcode::kFragmentationNeeded, mtu, quote};
+    std::vector<std::byte> frame(wire::EthernetRepr::kHeaderLen + wire::Ipv4Repr::kHeaderLen + msg.len());
+    wire::EthernetRepr{kStackMac, kPeerMac, wire::ethertype::kIpv4}.emit(frame);
+    wire::Ipv4Repr{kPeerIp, kStackIp, wire::ipproto::kIcmp, static_cast<uint16_t>(msg.len()), 64, 0, 2, false}
+        .emit(std::span(frame).subspan(wire::EthernetRepr::kHeaderLen));
+    msg.emit(std::span(frame).subspan(wire::EthernetRepr::kHeaderLen + wire::Ipv4Repr::kHeaderLen));
     s.send_frame(frame);
     s.pump();
 }

@@ -139,6 +139,9 @@ public:
     // ---- the wire -------------------------------------------------------------------------
     void inject(const Inject& seg, std::source_location loc = std::source_location::current());
     // Shorthand: a pure ACK at the peer's next sequence number.
+    // A router on the path says a segment the stack sent (seq relative to the stack's ISN, as
+    // quoted in the ICMP) needs fragmentation and the next hop carries mtu bytes (RFC 1191).
+    void inject_frag_needed(uint32_t quoted_seq, uint16_t mtu);
     void inject_ack(uint32_t ack, Blocks sack = {}, std::source_location loc = std::source_location::current());
     // Takes the stack's next segment (already sent by now) and checks it.
     Segment expect_segment(const Expect& e, std::source_location loc = std::source_location::current());
