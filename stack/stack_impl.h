@@ -187,6 +187,9 @@ struct Stack::Impl : heap::HeapObject {
     void run_loss_probe(tcp::Tcb& t);
     void tcp_arm_persist(tcp::Tcb& t);  // zero window, data waiting, nothing in flight: probe later
     void run_persist(tcp::Tcb& t);
+    // RFC 8985 6.2 step 5 and 6.3: RACK marks what is lost, arms the reordering timer, and
+    // starts SACK recovery when something is; recovery (tcp_output) resends it.
+    void tcp_rack_detect_loss(tcp::Tcb& t);
     const SocketOptions& tcp_options(const tcp::Tcb& t) const;
     // RFC 5961 challenge ACK, rate-limited like Linux's tcp_challenge_ack_limit.
     void tcp_challenge_ack(tcp::Tcb& t);

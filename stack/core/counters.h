@@ -80,6 +80,11 @@ namespace ustack {
     X(tcp_loss_probes, "TCP tail loss probes sent (RFC 8985 TLP)")                               \
     X(tcp_persist_probes, "TCP zero-window probes sent by the persist timer")                     \
     X(tcp_lost_retransmits, "TCP retransmissions found lost by time and sent again (RACK)")      \
+    X(tcp_rack_lost, "TCP segments marked lost by RACK (RFC 8985)")                              \
+    X(tcp_rack_reorder_timeouts, "TCP RACK reordering timer expirations (RFC 8985 6.3)")        \
+    X(tcp_reordering_seen, "TCP connections that saw reordering (RACK reo_wnd opens)")          \
+    X(tcp_dsacks_received, "TCP ACKs carrying a D-SACK block (RFC 2883)")                        \
+    X(tcp_dsacks_sent, "TCP ACKs we sent with a D-SACK block for a duplicate segment")         \
     X(tcp_spurious_rto_undos, "TCP timeouts found spurious by timestamps, window restored (Linux TCPLossUndo)") \
     X(tcp_rcvbuf_autotuned, "TCP receive buffers grown by auto-tuning (Linux tcp_rcv_space_adjust)") \
     X(tcp_idle_restarts, "TCP congestion windows cut back after an idle period longer than the RTO") \

@@ -156,6 +156,12 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
     // First: sequence number acceptability.
     if (!crossed_syn_ack && !acceptable(c, seq, seg_len)) {
         ++counters.tcp_rx_out_of_window;
+        if (!flags.rst() && c.sack_ok && c.synchronized() && !seg->payload().empty() && seq < c.rcv_nxt) {
+            // RFC 2883 4 (Linux tcp_send_dupack()): report the duplicate as a D-SACK block.
+            c.dsack_pending = true;
+            c.dsack_left = seq;
+            c.dsack_right = seq_min(seq + static_cast<uint32_t>(seg->payload().size()), c.rcv_nxt);
+        }
         if (!flags.rst()) {
             // RFC 9293 3.10.7.4 (TIME-WAIT): a retransmitted FIN restarts the 2 MSL timeout;
             // like Linux, so does any segment with ACK (a SYN without one may be a new connection).
@@ -273,6 +279,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
             if (ack >= c.recover) {
                 c.in_recovery = false;  // full acknowledgement: recovery ends (RFC 6582 3.2 step 3)
                 c.cc->cwnd = c.cc->ssthresh;
+                c.rack.on_recovery_exit();
             } else if (!c.sack_ok) {
                 // RFC 6582 3.2 step 5: a partial ACK retransmits the next unacknowledged segment.
                 tcp_send_segment(c, c.snd_una, TcpFlags::kAck, std::min<uint32_t>(c.snd_mss, static_cast<uint32_t>(c.send_queue.size())));
@@ -291,41 +298,37 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         ++c.dupacks;
     }
     if (c.sack_ok) {
+        // RFC 2883 4: the first block is a D-SACK when it lies below the cumulative ACK or
+        // inside the second block: the peer got something twice.
+        const bool dsack = opts->sack_count > 0 &&
+                           (opts->sack_blocks[0].right <= ack ||
+                            (opts->sack_count > 1 && opts->sack_blocks[1].left <= opts->sack_blocks[0].left &&
+                             opts->sack_blocks[0].right <= opts->sack_blocks[1].right));
         c.scoreboard.advance(c.snd_una);
-        for (uint8_t i = 0; i < opts->sack_count; ++i) {
+        for (uint8_t i = dsack ? 1 : 0; i < opts->sack_count; ++i) {
             c.scoreboard.add(opts->sack_blocks[i].left, opts->sack_blocks[i].right, c.snd_una, c.snd_max);
         }
-    }
-    // A retransmission can be lost too. RACK (RFC 8985 6.2) declares it lost once data sent
-    // after it has been delivered and a reordering window has passed; we keep no per-segment
-    // send times, so: the hole at snd_una was resent more than SRTT + SRTT/4 ago, snd_una has
-    // not moved, and SACKs keep arriving for later data. Then NextSeg starts over from snd_una.
-    if (c.in_recovery && c.sack_ok && opts->sack_count > 0 && ack == c.snd_una && c.high_rxt > c.snd_una &&
-        c.hole_rxt_at != Instant{0} && c.rtt.have_sample()) {
-        const Duration srtt = c.rtt.srtt();
-        if (now - c.hole_rxt_at > srtt + std::max<Duration>(srtt / 4, std::chrono::milliseconds(1))) {
-            c.high_rxt = c.snd_una;
-            c.hole_rxt_at = Instant{0};
-            ++counters.tcp_lost_retransmits;
+        const bool reordering_before = c.rack.reordering_seen();
+        const uint32_t tsecr = c.ts_ok && opts->timestamps ? opts->timestamps->tsecr : 0;
+        c.rack.on_ack(c.snd_una, c.scoreboard, tsecr, now);
+        if (!reordering_before && c.rack.reordering_seen()) ++counters.tcp_reordering_seen;
+        if (dsack) {
+            ++counters.tcp_dsacks_received;
+            c.rack.on_dsack(c.snd_nxt);
         }
+        if (!c.rto_recovery && c.flight_size() > 0) tcp_rack_detect_loss(c);
     }
-    // Loss detection: three duplicate ACKs (RFC 5681 3.2) or, with SACK, three segments'
-    // worth of data SACKed above snd_una (RFC 6675 5, IsLost(snd_una)).
-    if (!c.in_recovery && !c.rto_recovery && c.flight_size() > 0 &&
-        (c.dupacks >= 3 || (c.sack_ok && c.scoreboard.is_lost(c.snd_una, c.snd_mss)))) {
+    // Loss detection without SACK information: three duplicate ACKs (RFC 5681 3.2). With SACK,
+    // RACK above decides (as Linux, which uses the duplicate-ACK count only without SACK).
+    if (!c.in_recovery && !c.rto_recovery && c.flight_size() > 0 && c.dupacks >= 3 &&
+        (!c.sack_ok || c.scoreboard.empty())) {
         if (c.ts_ok) c.undo.arm(*c.cc, c.snd_una, tcp_ts_now(c), /*rto=*/false);
         c.cc->on_fast_retransmit(c.flight_size(), c.snd_mss, now);
         c.in_recovery = true;
         c.recover = c.snd_max;
         ++counters.tcp_fast_retransmits;
-        if (c.sack_ok && !c.scoreboard.empty()) ++counters.tcp_sack_recoveries;
-        SeqNum start = c.snd_una;
-        uint32_t hole = c.sack_ok ? c.scoreboard.hole_at(c.snd_una, &start) : 0;
-        if (hole == 0) hole = c.snd_mss;
-        const uint32_t len = std::min<uint32_t>({c.snd_mss, hole, static_cast<uint32_t>(c.send_queue.size())});
+        const uint32_t len = std::min<uint32_t>(c.snd_mss, static_cast<uint32_t>(c.send_queue.size()));
         tcp_send_segment(c, c.snd_una, TcpFlags::kAck, len);
-        c.high_rxt = c.snd_una + len;
-        c.hole_rxt_at = now;
         c.tlp_deadline = Instant{0};
         c.rtt_timing = false;
     }
@@ -380,6 +383,11 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         return;
     }
     if (!payload.empty() && (c.state == State::kEstablished || c.state == State::kFinWait1 || c.state == State::kFinWait2)) {
+        if (c.sack_ok && seq < c.rcv_nxt) {  // partly a duplicate: D-SACK the old part (RFC 2883 4.1.2)
+            c.dsack_pending = true;
+            c.dsack_left = seq;
+            c.dsack_right = c.rcv_nxt;
+        }
         const tcp::Delivery d = tcp::receive_data(c, seq, payload);
         if (d.advanced > 0) wake();
         if (d.in_order) {

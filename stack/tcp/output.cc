@@ -63,6 +63,7 @@ uint8_t fill_sack_blocks(const Tcb& t, wire::TcpOptions& o, size_t max_blocks) {
         reported[i] = true;
         o.sack_blocks[n++] = {t.rcv_nxt + ranges[i].start, t.rcv_nxt + ranges[i].end};
     };
+    if (t.dsack_pending && n < max_blocks) o.sack_blocks[n++] = {t.dsack_left, t.dsack_right};  // RFC 2883 4: first
     for (uint8_t i = 0; i < t.sack_recent_count; ++i) push(tcp::reassembly_range_of(t, t.sack_recent[i]));
     for (size_t i = 0; i < ranges.size(); ++i) push(i);
     return n;
@@ -93,7 +94,7 @@ void Stack::Impl::tcp_send_segment(Tcb& t, SeqNum seq, uint8_t flags, uint32_t p
     } else {
         r.window = rst ? 0 : tcp_window_to_advertise(t);
         if (t.ts_ok && !rst) r.options.timestamps = wire::TcpTimestamps{tcp_ts_now(t), t.ts_recent};
-        if (t.sack_ok && !rst && (flags & TcpFlags::kAck) && !t.reassembly.empty()) {
+        if (t.sack_ok && !rst && (flags & TcpFlags::kAck) && (!t.reassembly.empty() || t.dsack_pending)) {
             // Blocks must not push a data segment past the MTU: send only what fits.
             // A TSO frame's every segment carries the options: count one segment's payload.
             const uint32_t segment_len = std::min<uint32_t>(payload_len, t.snd_mss);
@@ -101,6 +102,8 @@ void Stack::Impl::tcp_send_segment(Tcb& t, SeqNum seq, uint8_t flags, uint32_t p
             const size_t used = r.options.timestamps ? 12 : 0;
             const size_t fit = room > used + 4 ? (room - used - 4) / 8 : 0;
             r.options.sack_count = fill_sack_blocks(t, r.options, std::min<size_t>(fit, r.options.timestamps ? 3 : 4));
+            if (t.dsack_pending && r.options.sack_count > 0) ++counters.tcp_dsacks_sent;
+            t.dsack_pending = false;
         }
     }
     r.checksum_partial = offloads.tx_checksum;
@@ -121,6 +124,10 @@ void Stack::Impl::tcp_send_segment(Tcb& t, SeqNum seq, uint8_t flags, uint32_t p
         ++counters.tcp_retransmits;
         ++t.total_retransmits;
         if (t.ts_ok) t.undo.note_retransmit(t.snd_una, seq + payload_len, tcp_ts_now(t));
+    }
+    if (t.sack_ok && t.synchronized() && !(flags & (TcpFlags::kSyn | TcpFlags::kRst))) {
+        const uint32_t space = payload_len + ((flags & TcpFlags::kFin) ? 1 : 0);
+        if (space > 0) t.rack.on_send(seq, seq + space, now, tcp_ts_now(t), seq < t.snd_max);  // RFC 8985 6.1
     }
     if (flags & TcpFlags::kAck) {
         t.ack_pending = false;
@@ -226,17 +233,21 @@ void Stack::Impl::tcp_output(Tcb& t) {
         }
     }
     if (t.in_recovery && t.sack_ok) {
-        // RFC 6675 NextSeg() rule 1: while the pipe has room, resend the first lost hole above
-        // HighRxt; then (rule 2) new data below.
-        while (t.pipe() < t.cc->cwnd) {
+        // RFC 6675 NextSeg() rule 1 with RACK's verdicts (RFC 8985 6, as Linux): while the pipe
+        // has room, resend what RACK marked lost, lowest first; then (rule 2) new data below.
+        // Entering recovery resends the first lost segment whatever the pipe says (RFC 6675 5 step 4.3).
+        bool force = t.rack_force_rtx;
+        t.rack_force_rtx = false;
+        while (force || t.pipe() < t.cc->cwnd) {
             SeqNum start;
-            const uint32_t hole = t.scoreboard.hole_at(seq_max(t.high_rxt, t.snd_una), &start);
-            if (hole == 0 || !t.scoreboard.is_lost(start, t.snd_mss)) break;
-            const uint32_t len = std::min<uint32_t>({hole, t.snd_mss, static_cast<uint32_t>(data_end - start)});
-            if (len == 0) break;
-            tcp_send_segment(t, start, TcpFlags::kAck, len);
-            if (start == t.snd_una) t.hole_rxt_at = now;
-            t.high_rxt = start + len;
+            const uint32_t lost = t.rack.next_lost(t.snd_una, &start);
+            if (lost == 0) break;
+            const bool fin_here = t.fin_sent && start == t.fin_seq;
+            const uint32_t len = fin_here ? 0 : std::min<uint32_t>({lost, t.snd_mss, static_cast<uint32_t>(data_end - start)});
+            const bool with_fin = t.fin_sent && !fin_here && start + len == t.fin_seq && start + lost > t.fin_seq;
+            if (len == 0 && !fin_here) break;
+            tcp_send_segment(t, start, TcpFlags::kAck | (fin_here || with_fin ? TcpFlags::kFin : 0), len);
+            force = false;
             sent_any = true;
         }
     }

@@ -51,6 +51,11 @@ const char* broken_invariant(const Tcb& t) {
         for (const Scoreboard::Range& r : t.scoreboard.ranges()) {
             if (!(t.snd_una <= r.left && r.left < r.right && r.right <= t.snd_max)) return "SACK scoreboard range outside (snd_una, snd_max]";
         }
+        SeqNum prev = t.snd_una;
+        for (const Rack::Segment& s : t.rack.segments()) {
+            if (!(prev <= s.start && s.start < s.end && s.end <= t.snd_max)) return "RACK records unsorted or outside [snd_una, snd_max]";
+            prev = s.end;
+        }
     }
     if (t.recv_queue.size() > t.recv_queue.capacity()) return "receive queue over capacity";
     uint32_t prev_end = 0;
@@ -64,18 +69,11 @@ const char* broken_invariant(const Tcb& t) {
 
 uint32_t Tcb::pipe() const {
     if (rto_recovery) return static_cast<uint32_t>(rtx_nxt - snd_una);
-    if (!in_recovery || !sack_ok || scoreboard.empty()) return flight_size();
-    // RFC 6675 SetPipe(), approximated by ranges: every unSACKed byte is in flight unless it
-    // is lost (3 segments SACKed above it) and not yet retransmitted (above HighRxt).
-    uint32_t pipe = flight_size() - scoreboard.sacked_bytes();
-    SeqNum from = seq_max(high_rxt, snd_una);
-    for (;;) {
-        SeqNum start;
-        const uint32_t hole = scoreboard.hole_at(from, &start);
-        if (hole == 0 || !scoreboard.is_lost(start, snd_mss)) break;
-        pipe -= std::min(pipe, hole);
-        from = start + hole;
-    }
+    if (!in_recovery || !sack_ok) return flight_size();
+    // RFC 6675 SetPipe() with RACK's losses (Linux tcp_packets_in_flight()): every unSACKed
+    // byte is in flight unless it is marked lost and not resent since.
+    const uint32_t out = flight_size() - std::min(flight_size(), scoreboard.sacked_bytes());
+    const uint32_t pipe = out - std::min(out, rack.lost_bytes());
     return pipe;
 }
 

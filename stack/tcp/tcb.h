@@ -12,6 +12,7 @@
 #include "stack/stack.h"
 #include "stack/tcp/assembler.h"
 #include "stack/tcp/congestion.h"
+#include "stack/tcp/rack.h"
 #include "stack/tcp/rcv_autotune.h"
 #include "stack/tcp/rtt.h"
 #include "stack/tcp/sack.h"
@@ -32,6 +33,7 @@ const char* state_name(State s);
 enum class TimerKind : uint8_t {
     kRetransmit = 1, kDelayedAck = 2, kTimeWait = 3, kKeepalive = 4, kLossProbe = 5,
     kPersist = 6,  // zero-window probes (RFC 9293 3.8.6.1), Linux ICSK_TIME_PROBE0
+    kReorder = 7,  // RACK reordering timer (RFC 8985 6.3), Linux ICSK_TIME_REO_TIMEOUT
 };
 
 inline constexpr size_t kDefaultBufferBytes = 256 * 1024;
@@ -148,9 +150,14 @@ struct Tcb : heap::HeapObject {
     std::array<SeqNum, 4> sack_recent{};
     uint8_t sack_recent_count = 0;
     Scoreboard scoreboard;
-    SeqNum high_rxt;             // RFC 6675 HighRxt
-    Instant hole_rxt_at{0};      // when the hole at snd_una was last retransmitted (RACK, below)
+    Rack rack;                   // RFC 8985: which outstanding segments are lost (with SACK)
+    Instant reo_deadline{0};     // RFC 8985 6.3: reordering timer
+    bool rack_force_rtx = false; // recovery just began: resend the first lost segment at once
     Instant tlp_deadline{0};     // RFC 8985 7: tail loss probe timer
+    // D-SACK (RFC 2883): a duplicate segment we received, reported as the first SACK block of
+    // the next ACK, once.
+    bool dsack_pending = false;
+    SeqNum dsack_left, dsack_right;
 
     int error = 0;               // pending SO_ERROR (positive errno)
     bool nodelay = false;

@@ -24,6 +24,7 @@ Instant& deadline_of(Tcb& t, TimerKind kind) {
         case TimerKind::kKeepalive: return t.keepalive_deadline;
         case TimerKind::kLossProbe: return t.tlp_deadline;
         case TimerKind::kPersist: return t.persist_deadline;
+        case TimerKind::kReorder: return t.reo_deadline;
         case TimerKind::kTimeWait: break;
     }
     return t.timewait_deadline;
@@ -179,6 +180,26 @@ void Stack::Impl::run_persist(Tcb& t) {
     tcp_arm(t, TimerKind::kPersist, now + backed_off_interval(t, t.persist_backoff, user_timeout, now));
 }
 
+void Stack::Impl::tcp_rack_detect_loss(Tcb& t) {
+    const Duration reo_wnd = t.rack.reo_wnd(t.rtt.srtt(), t.in_recovery, t.scoreboard.sacked_bytes(), t.snd_mss);
+    const tcp::Rack::Detection d = t.rack.detect_loss(now, reo_wnd);
+    counters.tcp_rack_lost += d.lost_segments;
+    counters.tcp_lost_retransmits += d.lost_retransmits;
+    if (d.timeout > Duration{0}) tcp_arm(t, TimerKind::kReorder, now + d.timeout);
+    else t.reo_deadline = Instant{0};
+    if (t.in_recovery || t.rto_recovery || !t.rack.has_lost()) return;
+    // Something is lost: fast recovery (RFC 6675 5), resending from the first lost segment.
+    if (t.ts_ok) t.undo.arm(*t.cc, t.snd_una, tcp_ts_now(t), /*rto=*/false);
+    t.cc->on_fast_retransmit(t.flight_size(), t.snd_mss, now);
+    t.in_recovery = true;
+    t.recover = t.snd_max;
+    t.rack_force_rtx = true;
+    ++counters.tcp_fast_retransmits;
+    ++counters.tcp_sack_recoveries;
+    t.tlp_deadline = Instant{0};
+    t.rtt_timing = false;
+}
+
 void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
     if (tcp_timer_stale(e)) return;
     Tcb& t = *find(key_id(e.key))->tcp;
@@ -200,6 +221,11 @@ void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
             return;
         case TimerKind::kPersist:
             run_persist(t);
+            return;
+        case TimerKind::kReorder:
+            ++counters.tcp_rack_reorder_timeouts;
+            if (t.sack_ok && !t.rto_recovery && t.flight_size() > 0) tcp_rack_detect_loss(t);
+            tcp_output(t);
             return;
         case TimerKind::kRetransmit:
             break;
@@ -237,6 +263,8 @@ void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
     t.rto_recovery = true;
     t.rtx_nxt = t.snd_una;
     t.scoreboard.clear();  // RFC 2018 8: after a timeout, do not trust the receiver kept SACKed data
+    t.rack.forget_sacks();
+    t.reo_deadline = Instant{0};
     t.recover = t.snd_max;
     tcp_output(t);
 }

@@ -1,5 +1,5 @@
 // SACK (RFC 2018) both ways: recovery that resends exactly the holes the peer reports
-// (RFC 6675), and the blocks the stack reports as a receiver.
+// (RACK RFC 8985 with RFC 6675 recovery), and the blocks the stack reports as a receiver.
 #include <gtest/gtest.h>
 
 #include "stack/tcp/testing/scripted_peer.h"
@@ -11,22 +11,25 @@ constexpr uint32_t kSeg = 1448;  // 1460 - 12 bytes of timestamps
 constexpr uint32_t seg_start(int i) { return 1 + static_cast<uint32_t>(i - 1) * kSeg; }  // i counts from 1
 
 TEST(TcpSackRecovery, RetransmitsExactlyTheHolesThePeerReports) {
-    // Ten segments leave; segments 2 and 5 are lost. RFC 6675: a hole is lost once three
-    // segments above it are SACKed (IsLost), and only lost holes are resent.
-    auto c = ScriptedPeer::active();
+    // Ten segments leave; segments 2 and 5 are lost. RACK (RFC 8985 6.2) decides what is lost:
+    // a hole sent before a segment now delivered, once RACK.rtt + reo_wnd has passed; reo_wnd is
+    // min_RTT/4 until DupThresh (3) segments are SACKed, then 0 (no reordering seen). Only lost
+    // holes are resent, as the pipe allows (RFC 6675).
+    auto c = ScriptedPeer::active({.handshake_rtt = std::chrono::milliseconds(10)});
     c.app_send(10 * kSeg);
     c.expect_segments(10);
+    c.advance(std::chrono::milliseconds(10));                                // the ACKs come a round trip later
     c.inject_ack(seg_start(2));                                              // 1 arrived
     c.inject_ack(seg_start(2), {{seg_start(3), seg_start(4)}});              // 3
     c.inject_ack(seg_start(2), {{seg_start(3), seg_start(5)}});              // 4
-    EXPECT_EQ(c.pending(), 0u);                                              // 2 SACKed above: not yet
+    EXPECT_EQ(c.pending(), 0u);                                              // within reo_wnd: not yet
     c.inject_ack(seg_start(2), {{seg_start(6), seg_start(7)}, {seg_start(3), seg_start(5)}});  // 6
-    c.expect_segment({.seq = seg_start(2), .flags = ".", .len = kSeg});      // hole 1, lost
-    EXPECT_EQ(c.pending(), 0u);                                              // hole 2 has one SACKed above
+    c.expect_segment({.seq = seg_start(2), .flags = ".", .len = kSeg});      // both holes lost; the first at once
+    EXPECT_EQ(c.pending(), 0u);                                              // the pipe is full
     c.inject_ack(seg_start(2), {{seg_start(6), seg_start(8)}, {seg_start(3), seg_start(5)}});  // 7
+    c.expect_segment({.seq = seg_start(5), .flags = ".", .len = kSeg});      // room for hole 2
     EXPECT_EQ(c.pending(), 0u);
     c.inject_ack(seg_start(2), {{seg_start(6), seg_start(9)}, {seg_start(3), seg_start(5)}});  // 8
-    c.expect_segment({.seq = seg_start(5), .flags = ".", .len = kSeg});      // hole 2, lost now
     EXPECT_EQ(c.pending(), 0u);                                              // nothing SACKed is resent
     c.inject_ack(seg_start(2), {{seg_start(6), seg_start(11)}, {seg_start(3), seg_start(5)}}); // 9, 10
     c.inject_ack(seg_start(5), {{seg_start(6), seg_start(11)}});             // hole 1 repaired

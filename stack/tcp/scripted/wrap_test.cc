@@ -59,9 +59,12 @@ TEST(TcpSequenceWrap, SendSideWrapsMidTransfer) {
 TEST(TcpSequenceWrap, SackRecoveryRepairsTheSegmentSpanningTheWrap) {
     // Segment 2 (bytes 1449..2896) holds sequence number 2^32; it is lost and SACKed around.
     const uint32_t isn = 0xFFFFFFFFu - 2000;
-    auto c = ScriptedPeer::active(options_with_stack_isn(isn));
+    PeerOptions o = options_with_stack_isn(isn);
+    o.handshake_rtt = std::chrono::milliseconds(10);
+    auto c = ScriptedPeer::active(o);
     c.app_send(6 * kSeg);
     c.expect_segments(6);
+    c.advance(std::chrono::milliseconds(10));  // the ACKs come a round trip later
     c.inject_ack(1 + kSeg);
     c.inject_ack(1 + kSeg, {{1 + 2 * kSeg, 1 + 3 * kSeg}});
     c.inject_ack(1 + kSeg, {{1 + 2 * kSeg, 1 + 4 * kSeg}});

@@ -1,0 +1,95 @@
+// RACK (RFC 8985): loss detection by time. The sender remembers when each outstanding segment
+// was last sent; a segment is lost once a segment sent after it has been delivered and more
+// than RACK.rtt + RACK.reo_wnd has passed since it was sent. This decides what is lost; the
+// SACK recovery in output.cc decides when to resend it (as Linux: RACK marks, recovery sends).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+
+#include "stack/core/heap.h"
+#include "stack/core/time.h"
+#include "stack/tcp/sack.h"
+#include "stack/wire/seq.h"
+
+namespace ustack::tcp {
+
+using wire::SeqNum;
+
+class Rack {
+public:
+    // RFC 8985 6.1 per-segment variables, one record per transmitted range [start, end).
+    struct Segment {
+        SeqNum start, end;
+        Instant xmit{0};            // when this range was last sent
+        uint32_t tsval = 0;         // the TSval it carried (RFC 8985 6.2 step 2's spurious check)
+        bool retransmitted = false;
+        bool sacked = false;
+        bool lost = false;          // marked lost and not resent since
+    };
+
+    // Every transmission of sequence space (data, FIN). A retransmission may cover part of a
+    // record (TSO sends up to 64 KiB at once, retransmissions are MSS-sized): records split.
+    void on_send(SeqNum start, SeqNum end, Instant now, uint32_t tsval, bool retransmit);
+
+    // RFC 8985 6.2 steps 1-3 for one ACK, after the scoreboard took its SACK blocks: every
+    // segment newly cumulatively ACKed (below ack) or newly SACKed updates RACK.xmit_ts,
+    // RACK.end_seq and RACK.rtt from the most recently sent of them, and reordering is seen
+    // when one of them ends below the highest sequence delivered before (RACK.fack).
+    // tsecr is the ACK's echoed timestamp (0: none). Then drops the records below ack.
+    void on_ack(SeqNum ack, const Scoreboard& sb, uint32_t tsecr, Instant now);
+
+    // RFC 8985 6.2 step 4: RACK.reo_wnd, min_RTT / 4 times the DSACK multiplier, at most SRTT;
+    // 0 while no reordering has been seen and either recovery is under way or DupThresh
+    // segments are SACKed (then RACK acts as the three-duplicate-ACK rule would).
+    Duration reo_wnd(Duration srtt, bool in_recovery, uint32_t sacked_bytes, uint32_t mss) const;
+    // The ACK carried a D-SACK block (RFC 2883): once per round trip, widen the window by one
+    // more min_RTT / 4, for the next 16 recoveries.
+    void on_dsack(SeqNum snd_nxt);
+    void on_recovery_exit();
+
+    // RFC 8985 6.2 step 5: marks lost every unSACKed segment sent before RACK.xmit_ts whose
+    // time is up. timeout: until the earliest other one is due (0: none), for the reordering
+    // timer (6.3).
+    struct Detection {
+        Duration timeout{0};
+        uint32_t lost_segments = 0;     // newly marked
+        uint32_t lost_retransmits = 0;  // of those, ones already retransmitted (6.2 "lost retransmissions")
+    };
+    Detection detect_loss(Instant now, Duration reo_wnd);
+
+    // After a retransmission timeout the receiver may have dropped what it SACKed (RFC 2018 8).
+    void forget_sacks();
+    void clear() { segs_.clear(); }
+
+    // The first lost byte at or after `from`, and how many lost bytes follow it in that record;
+    // 0 when there is none.
+    uint32_t next_lost(SeqNum from, SeqNum* start) const;
+    uint32_t lost_bytes() const;
+    bool has_lost() const { return lost_bytes() > 0; }
+
+    bool reordering_seen() const { return reordering_seen_; }
+    int reo_wnd_mult() const { return reo_wnd_mult_; }
+    Duration rtt() const { return rtt_; }
+    Duration min_rtt() const { return min_rtt_; }
+    const auto& segments() const { return segs_; }
+
+private:
+    // Splits the record holding s so that a record starts at s.
+    void split_at(SeqNum s);
+
+    std::deque<Segment, heap::Allocator<Segment>> segs_;  // in sequence order, disjoint
+    Instant xmit_ts_{0};        // RACK.xmit_ts
+    SeqNum end_seq_;            // RACK.end_seq
+    Duration rtt_{0};           // RACK.rtt
+    Duration min_rtt_{0};       // RACK.min_RTT (0: no sample yet)
+    SeqNum fack_;               // RACK.fack: the highest sequence delivered
+    bool have_fack_ = false;
+    bool reordering_seen_ = false;
+    int reo_wnd_mult_ = 1;
+    int reo_wnd_persist_ = 0;
+    bool dsack_round_set_ = false;
+    SeqNum dsack_round_;
+};
+
+}  // namespace ustack::tcp
