@@ -253,8 +253,11 @@ entry_sockperf_server_udp() { sockperf_server sp_su; }
 entry_sockperf_server_tcp() { sockperf_server sp_st --tcp; }
 # socat: the side under test is a client (connects to a socat echo on the peer) or a server.
 entry_socat_client_tcp() {
-    peer_bg socat_srv socat TCP-LISTEN:7100,reuseaddr,fork PIPE
-    peer_port_up 7100 || { REASON="peer socat did not start"; stop; return 1; }
+    # The peer echoes with the asyncio echo server, not "socat ... PIPE": that socat is the only
+    # reader of its own pipe and blocks forever in write() when the pipe fills while the client
+    # is slow to read (seen: peer socat in anon_pipe_write, 658 KB unread in its socket).
+    peer_bg socat_srv "$PY" "$REAL/echo_server.py" 7100
+    peer_port_up 7100 || { REASON="peer echo server did not start"; stop; return 1; }
     ip netns exec "$HOST_NS" timeout -k 2 20 "${SHIM[@]}" socat -t 5 - "TCP:$PEER_ADDR:7100" <"$TMP/blob" >"$TMP/socat_ct.got" 2>"$TMP/socat_ct.err"
     local rc=$?
     stop
