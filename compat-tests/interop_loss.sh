@@ -33,13 +33,16 @@ bg_start "$TMP/server.out" "$TMP/server.err" ip netns exec "$PEER_NS" python3 "$
 SERVER_PID=$BG_PID
 wait_for_line "$TMP/server.out" '^ready$' 20 "$SERVER_PID" || fail "peer server did not start: $(cat "$TMP/server.err")"
 
+# The peer's own view of how its connections ended (Linux's TCPAbortOn* and reset counters),
+# printed if the client fails: a reset from the peer names its reason there.
+peer_aborts() { ip netns exec "$PEER_NS" nstat -az 2>/dev/null | awk '$1 ~ /Abort|RST|Rst|Reset|Orphan|OutRsts|EstabResets|Memory/ && $2 != 0 { printf " %s=%s", $1, $2 }'; }
 shim_cmd "$DEVICE" "$STACK_CIDR" python3 "$PEER_TOOL" client "$PEER_ADDR" "$PORT" "$TMP/up.bin"
 start=$(date +%s.%N)
 ip netns exec "$HOST_NS" env USTACK_IMPAIR="drop=5,reorder=2,seed=11" USTACK_LOG=info timeout 600 "${CMD_LINE[@]}" \
     >"$TMP/client.out" 2>"$TMP/client.err"
 rc=$?
 secs=$(python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" "$start" "$(date +%s.%N)")
-((rc == 0)) || fail "client under the shim failed (exit $rc): $(tail -5 "$TMP/client.err")"
+((rc == 0)) || fail "client under the shim failed (exit $rc): $(tail -5 "$TMP/client.err"); peer counters:$(peer_aborts); stack counters: $(grep -E 'resets|rto_exp|paws|out_of_window' "$TMP/client.err" | tr '\n' ' ')"
 # The peer prints its digest as it exits; wait for that exit (bounded), not for a fixed time.
 timeout 60 tail --pid="$SERVER_PID" -f /dev/null || fail "peer server did not finish"
 
