@@ -243,7 +243,9 @@ ssize_t recv(Stack::Impl& s, SocketEntry& e, std::span<const MutableBytes> data,
         }
         return static_cast<ssize_t>(copied);
     }
-    if (t.error != 0 && t.state == State::kClosed) {
+    // Linux tcp_recvmsg: after the peer's FIN (SOCK_DONE) a read returns 0, even if a reset
+    // came later; the error is left for SO_ERROR and writes.
+    if (t.error != 0 && t.state == State::kClosed && !t.peer_fin) {
         const int err = t.error;
         t.error = 0;
         return -err;

@@ -186,7 +186,13 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         ++counters.tcp_resets_received;
         if (c.state == State::kEstablished || c.state == State::kCloseWait) ++counters.tcp_established_resets;
         const bool refused = c.state == State::kSynReceived && c.parent != 0;
-        tcp_close_connection(c, refused ? 0 : (c.state == State::kCloseWait ? EPIPE : ECONNRESET));
+        // As Linux tcp_reset(): EPIPE in CLOSE-WAIT; none in TIME-WAIT, where Linux's timewait
+        // socket dies without touching the application's (already closed) socket. A reader
+        // whose peer had sent its FIN still reads what is queued and then end of stream.
+        int error = ECONNRESET;
+        if (refused || c.state == State::kTimeWait) error = 0;
+        if (c.state == State::kCloseWait) error = EPIPE;
+        tcp_close_connection(c, error);
         return;
     }
     // Fourth: SYN in a synchronized state gets a challenge ACK (RFC 5961 4.2).
@@ -411,6 +417,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
     if (flags.fin() && !c.fin_received && seq + static_cast<uint32_t>(seg->payload().size()) == c.rcv_nxt) {
         c.rcv_nxt += 1;
         c.fin_received = true;
+        c.peer_fin = true;
         c.ack_pending = true;
         switch (c.state) {
             case State::kSynReceived:

@@ -95,7 +95,8 @@ struct Tcb : heap::HeapObject {
     bool fin_queued = false;     // the user shut down writing; FIN follows the queued data
     bool fin_sent = false;
     SeqNum fin_seq;
-    bool fin_received = false;
+    bool fin_received = false;   // reads see end of stream (the peer's FIN, or the connection closed)
+    bool peer_fin = false;       // the peer's FIN itself arrived: a later reset cannot take the end of stream away
     bool read_shutdown = false;
     bool user_closed = false;
 
