@@ -2,10 +2,8 @@
 //
 // Why not link it: libpcap.so pulls libdbus, libsystemd, libgcrypt, libgpg-error, liblzma,
 // libzstd, liblz4 and libcap into every program the library is preloaded into, whether it
-// records or not, and their constructors run before the program's main. One of them
-// (libgpg-error's bindtextdomain) then reached the ASan runtime's lazy initialisation with
-// glibc's _nl_state_lock held and left the lock corrupt, so coreutils hung under the ASan
-// preload. Loaded on demand, only a process that records pays for it.
+// records or not, and their constructors run before the program's main. Loaded on demand, only
+// a process that records pays for it. (Sanitizer builds still link it: netdev/CMakeLists.txt.)
 #pragma once
 
 #include <pcap/pcap.h>
