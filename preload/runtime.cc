@@ -487,18 +487,33 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
         r = 0;
         if (busy_poll) r = spin(set, n + extra, deadline, sigmask, handlers_before, &saved, &spins);
         if (r == 0) {
-            timespec ts{};
-            const timespec* tsp = nullptr;
-            if (deadline) {
-                Instant left = *deadline - monotonic_now();
-                if (left.count() < 0) left = Instant(0);
-                ts.tv_sec = left.count() / 1'000'000'000;
-                ts.tv_nsec = left.count() % 1'000'000'000;
-                tsp = &ts;
+            // A signal between the check above and the sleep would run its handler and leave
+            // ppoll to sleep the whole timeout: a lost EINTR (seen under ASan's slower timing:
+            // accept with SO_RCVTIMEO 2 s returned EAGAIN, not EINTR, after a 100 ms SIGALRM).
+            // So signals stay blocked from the last check until ppoll unblocks them atomically,
+            // which is what ppoll's mask is for. Synchronous faults are never blocked.
+            sigset_t blocked, old;
+            sigfillset(&blocked);
+            for (int sync : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) sigdelset(&blocked, sync);
+            pthread_sigmask(SIG_BLOCK, &blocked, &old);
+            if (t.handlers_run != handlers_before) {
+                r = -1;
+                saved = EINTR;
+            } else {
+                timespec ts{};
+                const timespec* tsp = nullptr;
+                if (deadline) {
+                    Instant left = *deadline - monotonic_now();
+                    if (left.count() < 0) left = Instant(0);
+                    ts.tv_sec = left.count() / 1'000'000'000;
+                    ts.tv_nsec = left.count() % 1'000'000'000;
+                    tsp = &ts;
+                }
+                slept = true;
+                r = real::ppoll(set, n + 1 + extra, tsp, sigmask != nullptr ? sigmask : &old);
+                saved = errno;
             }
-            slept = true;
-            r = real::ppoll(set, n + 1 + extra, tsp, sigmask);
-            saved = errno;
+            pthread_sigmask(SIG_SETMASK, &old, nullptr);
         }
     }
     acquire();  // polls the stack: what woke the driver is processed here
