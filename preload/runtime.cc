@@ -538,6 +538,13 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
 
     if (r < 0) return -saved;
     int kernel_ready = r - (fds[n].revents != 0 ? 1 : 0);
+    // A signal that arrived after ppoll returned (a wakeup and the signal together: it stays
+    // blocked until the mask is restored above, and its handler runs there) interrupted this
+    // wait as surely as one that woke ppoll. Reporting only the wakeup would send the caller
+    // back to sleep with the handler already counted, and no later check could see it: a
+    // blocked recv slept its whole timeout after SIGALRM (conform sig_recv_eintr_without_restart
+    // under ASan). Ready kernel fds still win, as the kernel's poll returns them.
+    if (kernel_ready == 0 && t.handlers_run != handlers_before) return -EINTR;
     if (kernel_ready == 0 && fds[n].revents == 0 && deadline && now_ >= *deadline) return -ETIMEDOUT;
     return kernel_ready;
 }
