@@ -150,7 +150,7 @@ ConfigResult parse_config(const EnvLookup& env) {
         const std::string_view v(o);
         if (v == "on") c.offloads = true;
         else if (v == "off") c.offloads = false;
-        else r.errors.push_back(quoted("USTACK_OFFLOADS", o) + " is not on or off; set it to off to disable TAP checksum and segmentation offloads, or unset it");
+        else r.errors.push_back(quoted("USTACK_OFFLOADS", o) + " is not on or off; set it to off to disable the device's checksum and segmentation offloads (TAP vnet header, AF_PACKET PACKET_VNET_HDR), or unset it");
     }
     return r;
 }
