@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# conform.sh [--device packet|tap] [--results FILE] [--strict] [REGEX]: the differential
+# conform.sh [--device packet|tap] [--results FILE] [REGEX]: the differential
 # conformance suite. Every case of build/bin/conform (or those whose name matches REGEX) runs
 # twice in one lab, against the same conform_peer on the Linux peer:
 #
@@ -21,19 +21,7 @@
 # without root or namespaces.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-trim() { sed 's/^[[:space:]]*//; s/[[:space:]]*$//' <<<"$1"; }
-
-device=packet
-results=
-filter=.
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-        --device) device=$2; shift 2 ;;
-        --results) results=$2; shift 2 ;;
-        -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
-        *) filter=$1; shift ;;
-    esac
-done
+compat_suite_args packet 18 "$@"
 
 compat_require_root
 compat_require_files "$BIN_DIR/conform" "$BIN_DIR/conform_peer" "$LIBUSTACK"

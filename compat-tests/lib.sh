@@ -21,6 +21,26 @@ source "$REPO_DIR/scripts/lab.sh"
 unset LD_PRELOAD USTACK_DEVICE USTACK_ADDRESS USTACK_GATEWAY USTACK_MAC USTACK_PCAP USTACK_LOG
 
 say() { echo "[$COMPAT_NAME] $*"; }
+trim() { sed 's/^[[:space:]]*//; s/[[:space:]]*$//' <<<"$1"; }
+
+# compat_suite_args DEFAULT_DEVICE HELP_LAST_LINE "$@": the options of the suite runners
+# (conform.sh, real.sh): --device, --results FILE, -h (prints the runner's header comment,
+# lines 2 to HELP_LAST_LINE) and one REGEX selecting entries. Sets device, results, filter.
+compat_suite_args() {
+    device=$1
+    local help_last=$2
+    shift 2
+    results=
+    filter=.
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --device) device=$2; shift 2 ;;
+            --results) results=$2; shift 2 ;;
+            -h | --help) sed -n "2,${help_last}p" "$0"; exit 0 ;;
+            *) filter=$1; shift ;;
+        esac
+    done
+}
 fail() {
     echo "[$COMPAT_NAME] FAIL: $*" >&2
     exit 1

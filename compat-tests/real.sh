@@ -8,19 +8,7 @@
 # Exit 0 when every selected entry passed; 77 (skipped) without root or namespaces.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-trim() { sed 's/^[[:space:]]*//; s/[[:space:]]*$//' <<<"$1"; }
-
-device=tap
-results=
-filter=.
-while [[ $# -gt 0 ]]; do
-    case "$1" in
-        --device) device=$2; shift 2 ;;
-        --results) results=$2; shift 2 ;;
-        -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
-        *) filter=$1; shift ;;
-    esac
-done
+compat_suite_args tap 8 "$@"
 
 compat_require_root
 compat_require_files "$LIBUSTACK"
