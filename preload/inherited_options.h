@@ -22,7 +22,7 @@ inline constexpr Inherited kInherited[] = {
     {IPPROTO_TCP, TCP_CORK},          {IPPROTO_TCP, TCP_KEEPIDLE},   {IPPROTO_TCP, TCP_KEEPINTVL},
     {IPPROTO_TCP, TCP_KEEPCNT},       {IPPROTO_TCP, TCP_USER_TIMEOUT}, {IPPROTO_TCP, TCP_MAXSEG},
     {IPPROTO_TCP, TCP_CONGESTION},    {IPPROTO_TCP, TCP_NOTSENT_LOWAT}, {IPPROTO_IP, IP_TOS},
-    {IPPROTO_IP, IP_TTL},
+    {IPPROTO_IP, IP_TTL},             {IPPROTO_IP, IP_MTU_DISCOVER},
 };
 static_assert(sizeof kInherited / sizeof kInherited[0] <= 32, "SocketFile::inheritable_set is 32 bits");
 

@@ -24,6 +24,23 @@
 
 namespace ustack::preload::calls {
 
+namespace {
+// The kernel's default IP_MTU_DISCOVER for a new socket (inet_create): DONT when the
+// net.ipv4.ip_no_pmtu_disc sysctl is set, else WANT. Read once, in this process's namespace.
+PmtuDiscovery kernel_default_pmtu_discovery() {
+    static const PmtuDiscovery mode = [] {
+        char c = '0';
+        const int fd = ::open("/proc/sys/net/ipv4/ip_no_pmtu_disc", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            if (real::read(fd, &c, 1) != 1) c = '0';
+            real::close(fd);
+        }
+        return c == '0' ? PmtuDiscovery::kWant : PmtuDiscovery::kDont;
+    }();
+    return mode;
+}
+}  // namespace
+
 long socket(int domain, int type, int protocol) {
     const int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
     const bool tcp = base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP);
@@ -37,6 +54,7 @@ long socket(int domain, int type, int protocol) {
     const int fd = real::socket(domain, type, protocol);
     if (fd < 0) return -errno;
     if (!rt.fds().fits(fd)) return fd;
+    const PmtuDiscovery pmtu_default = kernel_default_pmtu_discovery();
 
     StackLock l(rt);
     const int id = l.stack().socket(tcp ? SocketKind::kTcp : SocketKind::kUdp);
@@ -51,6 +69,10 @@ long socket(int domain, int type, int protocol) {
     f->fd_refs = 1;
     f->nonblocking = (type & SOCK_NONBLOCK) != 0;
     f->options = l.stack().get_options(id);
+    if (f->options.pmtu_discovery != pmtu_default) {
+        f->options.pmtu_discovery = pmtu_default;
+        l.stack().set_options(id, f->options);
+    }
     rt.fds().exchange(fd, f);
     USTACK_LOG_DEBUG("fd %d: stack %s socket %d", fd, tcp ? "TCP" : "UDP", id);
     return fd;
@@ -512,7 +534,7 @@ tcp_info stack_tcp_info(StackLock& l, SocketFile* f) {
     ti.tcpi_snd_cwnd = si.cwnd / mss;
     ti.tcpi_snd_ssthresh = si.ssthresh == UINT32_MAX ? 0x7fffffff : si.ssthresh / mss;  // TCP_INFINITE_SSTHRESH
     ti.tcpi_total_retrans = si.retransmits;
-    ti.tcpi_pmtu = 1500;
+    ti.tcpi_pmtu = static_cast<uint32_t>(l.stack().path_mtu(si.remote.addr));
     return ti;
 }
 }  // namespace
@@ -521,7 +543,9 @@ long getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
     Runtime& rt = Runtime::instance();
     const bool tcp_info_opt = level == IPPROTO_TCP && name == TCP_INFO;
     const bool maxseg_opt = level == IPPROTO_TCP && name == TCP_MAXSEG;
-    const bool ours = (level == SOL_SOCKET && (name == SO_ERROR || name == SO_ACCEPTCONN)) || tcp_info_opt || maxseg_opt;
+    const bool mtu_opt = level == IPPROTO_IP && name == IP_MTU;
+    const bool ours =
+        (level == SOL_SOCKET && (name == SO_ERROR || name == SO_ACCEPTCONN)) || tcp_info_opt || maxseg_opt || mtu_opt;
     if (!ours) return kPassToKernel;  // the kernel socket holds every option we were given
     if (rt.mode() != Mode::kActive) return forked_child_error(fd);
     if (len == nullptr || val == nullptr) return -EFAULT;
@@ -551,6 +575,17 @@ long getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
         *len = n;
         return 0;
     }
+    if (mtu_opt) {
+        // The MTU of the route the socket has cached (do_ip_getsockopt: sk_dst_get), which a
+        // connected socket has and a listening or unconnected one does not.
+        SocketInfo si;
+        if (f->listening || l.stack().socket_info(f->sock, &si) != 0 || si.remote.port == 0) return -ENOTCONN;
+        const int v = static_cast<int>(l.stack().path_mtu(si.remote.addr));
+        const socklen_t n = std::min<socklen_t>(*len, sizeof v);
+        std::memcpy(val, &v, n);
+        *len = n;
+        return 0;
+    }
     const int v = name == SO_ERROR ? l.stack().take_error(f->sock) : (f->listening ? 1 : 0);
     const socklen_t n = std::min<socklen_t>(*len, sizeof v);
     std::memcpy(val, &v, n);
@@ -570,7 +605,7 @@ long setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
                                  name == SO_RCVBUF || name == SO_SNDBUF || name == SO_LINGER)) ||
         (level == IPPROTO_TCP && (name == TCP_NODELAY || name == TCP_CORK || name == TCP_KEEPIDLE || name == TCP_KEEPINTVL ||
                                   name == TCP_KEEPCNT || name == TCP_USER_TIMEOUT || name == TCP_MAXSEG)) ||
-        (level == IPPROTO_IP && (name == IP_TTL || name == IP_TOS));
+        (level == IPPROTO_IP && (name == IP_TTL || name == IP_TOS || name == IP_MTU_DISCOVER));
     const uint32_t inherit_bit = options::inherited_bit(level, name);
     if (!timeouts && !stack_option && !lowat && inherit_bit == 0) return 0;
 
@@ -622,6 +657,9 @@ long setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
             if (name == TCP_MAXSEG) o.maxseg = static_cast<uint16_t>(v);
         } else if (name == IP_TTL) {
             o.ttl = static_cast<uint8_t>(v == -1 ? 64 : v);  // -1: the default
+        } else if (name == IP_MTU_DISCOVER) {
+            // The kernel accepted it, so v is IP_PMTUDISC_DONT..OMIT, the stack's order.
+            o.pmtu_discovery = static_cast<PmtuDiscovery>(v);
         } else {
             o.tos = static_cast<uint8_t>(v);
         }

@@ -248,6 +248,7 @@ bool Stack::has_pending_output() const {
     return !impl_->tx_batch.empty();
 }
 bool Stack::routes(Ipv4Addr dst) const { return impl_->routes(dst); }
+size_t Stack::path_mtu(Ipv4Addr dst) const { return impl_->path_mtu(dst); }
 bool Stack::is_local_address(Ipv4Addr a) const { return a == impl_->config.address.address; }
 const Counters& Stack::counters() const { return impl_->counters; }
 const StackConfig& Stack::config() const { return impl_->config; }

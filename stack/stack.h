@@ -60,8 +60,6 @@ inline constexpr int kMore = 4;     // send: more data follows (TCP: hold a part
 inline constexpr int kNoSignal = 8; // informational: the stack never raises signals itself
 }  // namespace msgflags
 
-// What a socket's options hold. The preload reads and writes these through
-// get_options()/set_options(); unknown options never reach the stack.
 // What a received UDP datagram's IP header said (for control messages).
 struct DatagramMeta {
     Ipv4Addr dst;      // the header's destination (our address, or a broadcast)
@@ -69,6 +67,19 @@ struct DatagramMeta {
     uint8_t tos = 0;
 };
 
+// IP_MTU_DISCOVER, in Linux's order (ip(7)): whether datagrams carry DF, and which MTU
+// limits them. UDP follows every mode; TCP always sets DF (the stack does path MTU discovery).
+enum class PmtuDiscovery : uint8_t {
+    kDont,       // no DF; fragments to the path MTU
+    kWant,       // DF when the datagram fits the path MTU, fragments otherwise (the default)
+    kDo,         // DF; a datagram over the path MTU fails with EMSGSIZE
+    kProbe,      // DF; the device MTU is the limit (EMSGSIZE above it), the path MTU is ignored
+    kInterface,  // no DF; the device MTU is the limit (EMSGSIZE above it)
+    kOmit,       // no DF; fragments to the device MTU, ignoring the path MTU
+};
+
+// What a socket's options hold. The preload reads and writes these through
+// get_options()/set_options(); unknown options never reach the stack.
 struct SocketOptions {
     bool reuse_addr = false;
     bool reuse_port = false;     // SO_REUSEPORT (UDP: shares the port with others that set it)
@@ -80,6 +91,7 @@ struct SocketOptions {
     int sndbuf = 0;  // bytes the send queue may hold; 0 means the stack's default
     uint8_t ttl = 64;
     uint8_t tos = 0;
+    PmtuDiscovery pmtu_discovery = PmtuDiscovery::kWant;  // IP_MTU_DISCOVER
     int keepidle_s = 7200;       // TCP_KEEPIDLE, Linux's default
     int keepintvl_s = 75;        // TCP_KEEPINTVL
     int keepcnt = 9;             // TCP_KEEPCNT
@@ -146,6 +158,8 @@ public:
     // True when the stack has a route to dst. The preload hands a socket to the kernel at
     // connect() when this is false (loopback, other subnets without a gateway).
     bool routes(Ipv4Addr dst) const;
+    // The MTU of the path to dst: the device's, or less where ICMP said so (IP_MTU).
+    size_t path_mtu(Ipv4Addr dst) const;
     bool is_local_address(Ipv4Addr a) const;
 
     // ---- sockets --------------------------------------------------------------------------

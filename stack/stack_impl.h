@@ -63,6 +63,7 @@ struct IpSend {
     uint8_t ttl = 64;
     uint8_t tos = 0;
     bool dont_fragment = true;
+    bool use_path_mtu = true;  // false: fragment to the device MTU (IP_PMTUDISC_OMIT)
 };
 
 struct Stack::Impl : heap::HeapObject {
@@ -148,8 +149,9 @@ struct Stack::Impl : heap::HeapObject {
     // Builds and sends one IPv4 packet whose payload is l4_len bytes written by fill.
     // Returns false (and counts) when there is no route.
     bool send_ipv4(const IpSend& p, size_t l4_len, FunctionRef<void(std::span<std::byte>)> fill);
-    // A packet larger than the MTU without DF goes as fragments (RFC 791 3.2).
-    bool send_fragments(const IpSend& p, Ipv4Addr hop, size_t l4_len, FunctionRef<void(std::span<std::byte>)> fill);
+    // A packet larger than the MTU (limit) without DF goes as fragments (RFC 791 3.2).
+    bool send_fragments(const IpSend& p, Ipv4Addr hop, size_t limit, size_t l4_len,
+                        FunctionRef<void(std::span<std::byte>)> fill);
     HeapVector<std::byte> frag_scratch;
     void handle_ipv4(std::span<const std::byte> packet, bool checksum_partial);
     // A whole datagram (arrived whole or reassembled) to its protocol.

@@ -407,5 +407,69 @@ TEST_F(RawPeer, FragNeededForUdpCutsTheNextDatagramsToThePathMtu) {
     EXPECT_EQ(sent.size(), 1u);
 }
 
+// IP_MTU_DISCOVER other than the default (stack/ip/pmtu_discovery.h has every mode's rule).
+TEST_F(RawPeer, PmtuDiscoveryDoRefusesWhatDoesNotFitAndSendsTheRestWithDf) {
+    teach_arp();
+    frames_out();
+    const int sock = stack_->socket(SocketKind::kUdp);
+    SocketOptions o = stack_->get_options(sock);
+    o.pmtu_discovery = PmtuDiscovery::kDo;
+    ASSERT_EQ(stack_->set_options(sock, o), 0);
+    const Endpoint to{kPeerIp, 7};
+    const std::vector<std::byte> over(1473), fits(1472);
+    ConstBytes big[] = {over};
+    EXPECT_EQ(stack_->send(sock, big, &to, 0, now_), -EMSGSIZE);
+    ConstBytes ok[] = {fits};
+    ASSERT_EQ(stack_->send(sock, ok, &to, 0, now_), 1472);
+    stack_->poll(now_);
+    const auto sent = ip_packets(frames_out());
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_TRUE(Ipv4View::parse(sent[0])->dont_fragment());
+}
+
+TEST_F(RawPeer, PmtuDiscoveryDontSendsWithoutDf) {
+    teach_arp();
+    frames_out();
+    const int sock = stack_->socket(SocketKind::kUdp);
+    SocketOptions o = stack_->get_options(sock);
+    o.pmtu_discovery = PmtuDiscovery::kDont;
+    ASSERT_EQ(stack_->set_options(sock, o), 0);
+    const Endpoint to{kPeerIp, 7};
+    const std::vector<std::byte> data(100);
+    ConstBytes bufs[] = {data};
+    ASSERT_EQ(stack_->send(sock, bufs, &to, 0, now_), 100);
+    stack_->poll(now_);
+    const auto sent = ip_packets(frames_out());
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_FALSE(Ipv4View::parse(sent[0])->dont_fragment());
+}
+
+TEST_F(RawPeer, PmtuDiscoveryOmitFragmentsToTheDeviceMtuNotThePath) {
+    teach_arp();
+    frames_out();
+    const int sock = stack_->socket(SocketKind::kUdp);
+    SocketOptions o = stack_->get_options(sock);
+    o.pmtu_discovery = PmtuDiscovery::kOmit;
+    ASSERT_EQ(stack_->set_options(sock, o), 0);
+    const Endpoint to{kPeerIp, 7};
+    const std::vector<std::byte> data(1400);
+    ConstBytes bufs[] = {data};
+    ASSERT_EQ(stack_->send(sock, bufs, &to, 0, now_), 1400);
+    stack_->poll(now_);
+    auto sent = ip_packets(frames_out());
+    ASSERT_EQ(sent.size(), 1u);
+    std::vector<std::byte> quote(sent[0].begin(), sent[0].begin() + 28);
+    IcmpRepr msg{icmptype::kDestUnreachable, icmpcode::kFragmentationNeeded, 1280, quote};
+    std::vector<std::byte> l4(msg.len());
+    msg.emit(l4);
+    inject(ip_frame(ipproto::kIcmp, l4));
+    ASSERT_EQ(stack_->path_mtu(kPeerIp), 1280u);
+    ASSERT_EQ(stack_->send(sock, bufs, &to, 0, now_), 1400);
+    stack_->poll(now_);
+    sent = ip_packets(frames_out());
+    ASSERT_EQ(sent.size(), 1u);  // 1428 bytes fit the device's 1500
+    EXPECT_FALSE(Ipv4View::parse(sent[0])->dont_fragment());
+}
+
 }  // namespace
 }  // namespace ustack

@@ -33,7 +33,8 @@ bool Stack::Impl::send_ipv4(const IpSend& p, size_t l4_len, FunctionRef<void(std
         ++counters.ip_tx_no_route;
         return false;
     }
-    if (Ipv4Repr::kHeaderLen + l4_len > path_mtu(p.dst) && !p.dont_fragment) return send_fragments(p, *hop, l4_len, fill);
+    const size_t limit = p.use_path_mtu ? path_mtu(p.dst) : mtu;
+    if (Ipv4Repr::kHeaderLen + l4_len > limit && !p.dont_fragment) return send_fragments(p, *hop, limit, l4_len, fill);
     constexpr size_t kL2 = wire::EthernetRepr::kHeaderLen;
     PacketBuffer* b = pool.take();
     b->len = kL2 + Ipv4Repr::kHeaderLen + l4_len;
@@ -45,7 +46,7 @@ bool Stack::Impl::send_ipv4(const IpSend& p, size_t l4_len, FunctionRef<void(std
     return true;
 }
 
-bool Stack::Impl::send_fragments(const IpSend& p, Ipv4Addr hop, size_t l4_len,
+bool Stack::Impl::send_fragments(const IpSend& p, Ipv4Addr hop, size_t limit, size_t l4_len,
                                  FunctionRef<void(std::span<std::byte>)> fill) {
     // RFC 791 3.2, as Linux ip_fragment: the payload is built once, then cut into pieces of
     // the largest multiple of 8 bytes that fits the MTU, all with one identification. Only
@@ -55,7 +56,7 @@ bool Stack::Impl::send_fragments(const IpSend& p, Ipv4Addr hop, size_t l4_len,
     frag_scratch.resize(l4_len);
     fill(frag_scratch);
     constexpr size_t kL2 = wire::EthernetRepr::kHeaderLen;
-    const size_t chunk = (path_mtu(p.dst) - Ipv4Repr::kHeaderLen) & ~size_t{7};
+    const size_t chunk = (limit - Ipv4Repr::kHeaderLen) & ~size_t{7};
     const uint16_t ident = ip_ident++;
     for (size_t off = 0; off < l4_len; off += chunk) {
         const size_t len = std::min(chunk, l4_len - off);

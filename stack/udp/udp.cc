@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "stack/ip/pmtu_discovery.h"
 #include "stack/wire/icmp.h"
 #include "stack/wire/ipv4.h"
 #include "stack/wire/udp.h"
@@ -125,10 +126,10 @@ ssize_t send(Stack::Impl& s, SocketEntry& e, std::span<const ConstBytes> data, c
         if (r < 0) return r;
     }
     const Ipv4Addr src = e.local.addr.is_unspecified() ? s.config.address.address : e.local.addr;
-    // Linux's default IP_PMTUDISC_WANT: DF on a datagram that fits the path, fragments (DF
-    // clear) for one that does not.
-    const bool fits = wire::Ipv4Repr::kHeaderLen + wire::UdpRepr::kHeaderLen + len <= s.path_mtu(to.addr);
-    IpSend p{src, to.addr, wire::ipproto::kUdp, e.options.ttl, e.options.tos, fits};
+    const size_t ip_len = wire::Ipv4Repr::kHeaderLen + wire::UdpRepr::kHeaderLen + len;
+    const ip::DatagramPlan plan = ip::plan_datagram(e.options.pmtu_discovery, ip_len, s.path_mtu(to.addr), s.mtu);
+    if (plan.too_big) return -EMSGSIZE;
+    IpSend p{src, to.addr, wire::ipproto::kUdp, e.options.ttl, e.options.tos, plan.dont_fragment, plan.use_path_mtu};
     const wire::UdpRepr repr{e.local.port, to.port};
     s.send_ipv4(p, wire::UdpRepr::kHeaderLen + len, [&](std::span<std::byte> out) {
         size_t off = wire::UdpRepr::kHeaderLen;

@@ -338,5 +338,47 @@ CONFORM_CASE(opt_ip_unknown) {
     get("get", fd, IPPROTO_IP, 9999);
 }
 CONFORM_CASE(opt_ip_recverr) { set_get("recverr", udp_socket(), IPPROTO_IP, IP_RECVERR, 1); }
+CONFORM_CASE(opt_ip_mtu_discover_defaults) {
+    get("tcp", tcp_socket(), IPPROTO_IP, IP_MTU_DISCOVER);
+    get("udp", udp_socket(), IPPROTO_IP, IP_MTU_DISCOVER);
+}
+CONFORM_CASE(opt_ip_mtu_discover_every_mode) {
+    int fd = udp_socket();
+    for (int mode = IP_PMTUDISC_DONT; mode <= IP_PMTUDISC_OMIT + 1; ++mode) set_get("mode", fd, IPPROTO_IP, IP_MTU_DISCOVER, mode);
+    set_get("negative", fd, IPPROTO_IP, IP_MTU_DISCOVER, -1);
+}
+CONFORM_CASE(opt_ip_mtu_discover_inherited_by_accepted) {
+    uint16_t port = 0;
+    int l = listener(&port);
+    set_get("listener", l, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
+    int ctl = peer_connects(port, "hold");
+    int fd = (poll1(l, POLLIN, kWaitMs) & POLLIN) ? accept(l, nullptr, nullptr) : -1;
+    Line("accept").fd(fd);
+    get("accepted", fd, IPPROTO_IP, IP_MTU_DISCOVER);
+    close(ctl);
+}
+// IP_MTU is the cached route's MTU: connected sockets have one, the others ENOTCONN.
+CONFORM_CASE(opt_ip_mtu_connected_tcp) { get("mtu", dial(kEcho), IPPROTO_IP, IP_MTU); }
+CONFORM_CASE(opt_ip_mtu_connected_udp) { get("mtu", udp_dial(kUdpEcho), IPPROTO_IP, IP_MTU); }
+CONFORM_CASE(opt_ip_mtu_accepted) { get("mtu", accepted("hold"), IPPROTO_IP, IP_MTU); }
+CONFORM_CASE(opt_ip_mtu_unconnected) {
+    get("tcp", tcp_socket(), IPPROTO_IP, IP_MTU);
+    get("udp", udp_socket(), IPPROTO_IP, IP_MTU);
+    uint16_t port = 0;
+    get("listener", listener(&port), IPPROTO_IP, IP_MTU);
+}
+CONFORM_CASE(opt_ip_mtu_udp_after_sendto) {
+    int fd = udp_socket();
+    sockaddr_in to = peer_addr(kUdpEcho);
+    Line("sendto").ret(sendto(fd, "x", 1, 0, sa(to), sizeof to));
+    get("mtu", fd, IPPROTO_IP, IP_MTU);
+}
+CONFORM_CASE(opt_ip_mtu_udp_disconnected) {
+    int fd = udp_dial(kUdpEcho);
+    sockaddr_in none{};
+    none.sin_family = AF_UNSPEC;
+    Line("disconnect").ret(connect(fd, sa(none), sizeof none));
+    get("mtu", fd, IPPROTO_IP, IP_MTU);
+}
 
 }  // namespace conform

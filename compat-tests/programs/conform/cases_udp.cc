@@ -110,6 +110,28 @@ CONFORM_CASE(udp_datagram_too_large) {
     int fd = udp_dial(kUdpEcho);
     Line("send").ret(send(fd, g_buf, 65508, 0));
 }
+// IP_MTU_DISCOVER: a datagram one byte over the lab's 1500-byte path, in every mode (the modes
+// that may not fragment refuse it with EMSGSIZE, the others send it in fragments), then one that
+// fits.
+static void pmtudisc_send(int mode) {
+    int fd = udp_dial(kUdpEcho);
+    Line("set").ret(setopt_int(fd, IPPROTO_IP, IP_MTU_DISCOVER, mode));
+    for (size_t size : {size_t{1473}, size_t{1472}}) {
+        std::string d = pattern(0, size);
+        const ssize_t sent = send(fd, d.data(), d.size(), 0);
+        Line("send").ret(sent);
+        if (sent > 0 && (poll1(fd, POLLIN, kWaitMs) & POLLIN)) {
+            ssize_t n = recv(fd, g_buf, sizeof g_buf, 0);
+            Line("echo").ret(n).kv("pattern", is_pattern(std::string(g_buf, n > 0 ? n : 0), 0));
+        }
+    }
+}
+CONFORM_CASE(udp_pmtudisc_dont_fragments) { pmtudisc_send(IP_PMTUDISC_DONT); }
+CONFORM_CASE(udp_pmtudisc_want_fragments) { pmtudisc_send(IP_PMTUDISC_WANT); }
+CONFORM_CASE(udp_pmtudisc_do_emsgsize) { pmtudisc_send(IP_PMTUDISC_DO); }
+CONFORM_CASE(udp_pmtudisc_probe_emsgsize) { pmtudisc_send(IP_PMTUDISC_PROBE); }
+CONFORM_CASE(udp_pmtudisc_interface_emsgsize) { pmtudisc_send(IP_PMTUDISC_INTERFACE); }
+CONFORM_CASE(udp_pmtudisc_omit_fragments) { pmtudisc_send(IP_PMTUDISC_OMIT); }
 CONFORM_CASE(udp_send_unconnected_no_address) {
     int fd = udp_socket();
     Line("send").ret(send(fd, "x", 1, 0));
