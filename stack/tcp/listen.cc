@@ -82,6 +82,10 @@ Tcb& Stack::Impl::tcp_new_child(SocketEntry& listener, const wire::Ipv4View& ip,
     child->user_open = false;  // becomes the user's at accept()
     child->options = listener.options;
     child->local = {ip.dst(), seg.dst_port()};
+    // The child occupies its listener's port for bind conflicts, as Linux puts it in the
+    // port's bind bucket (__inet_inherit_port); destroy_socket gives the port back.
+    child->bound = true;
+    ++tcp_port_users[child->local.port];
     const size_t rcvbuf = child->options.rcvbuf > 0 ? static_cast<size_t>(child->options.rcvbuf) : tcp::kDefaultBufferBytes;
     const size_t sndbuf = child->options.sndbuf > 0 ? static_cast<size_t>(child->options.sndbuf) : tcp::kDefaultBufferBytes;
     child->tcp.reset(new Tcb(rcvbuf, sndbuf));

@@ -394,5 +394,44 @@ TEST(TcpListen, BindConflictsAndListenerPortReuse) {
     EXPECT_EQ(net.b().bind(l2, {Ipv4Addr::any(), 8080}), 0);
 }
 
+// Linux keeps an accepted connection in its port's bind bucket: the port is not free again
+// until the connection is gone, unless both sides of the conflict allow SO_REUSEADDR.
+TEST(TcpListen, AcceptedConnectionHoldsThePortAfterItsListenerCloses) {
+    TwoStacks net;
+    const int l = net.b().socket(SocketKind::kTcp);
+    ASSERT_EQ(net.b().bind(l, {Ipv4Addr::any(), 8080}), 0);
+    ASSERT_EQ(net.b().listen(l, 4), 0);
+    const int c = net.a().socket(SocketKind::kTcp);
+    ASSERT_EQ(net.a().connect(c, {kAddrB, 8080}, net.now()), -EINPROGRESS);
+    ASSERT_TRUE(net.run_until([&] { return net.b().poll_events(l) & readiness::kIn; }));
+    const int server = net.b().accept(l, nullptr, net.now());
+    ASSERT_GT(server, 0);
+    net.b().close(l, net.now());
+    const int plain = net.b().socket(SocketKind::kTcp);
+    EXPECT_EQ(net.b().bind(plain, {Ipv4Addr::any(), 8080}), -EADDRINUSE);
+    EXPECT_EQ(net.b().bind(server, {Ipv4Addr::any(), 0}), -EINVAL);  // already bound, as inet_bind
+}
+
+TEST(TcpListen, ReuseAddrOnTheListenerAndTheNewSocketSharesAnAcceptedPort) {
+    TwoStacks net;
+    const int l = net.b().socket(SocketKind::kTcp);
+    SocketOptions reuse = net.b().get_options(l);
+    reuse.reuse_addr = true;
+    ASSERT_EQ(net.b().set_options(l, reuse), 0);
+    ASSERT_EQ(net.b().bind(l, {Ipv4Addr::any(), 8080}), 0);
+    ASSERT_EQ(net.b().listen(l, 4), 0);
+    const int c = net.a().socket(SocketKind::kTcp);
+    ASSERT_EQ(net.a().connect(c, {kAddrB, 8080}, net.now()), -EINPROGRESS);
+    ASSERT_TRUE(net.run_until([&] { return net.b().poll_events(l) & readiness::kIn; }));
+    ASSERT_GT(net.b().accept(l, nullptr, net.now()), 0);
+    net.b().close(l, net.now());
+    const int without = net.b().socket(SocketKind::kTcp);
+    EXPECT_EQ(net.b().bind(without, {Ipv4Addr::any(), 8080}), -EADDRINUSE);
+    const int with = net.b().socket(SocketKind::kTcp);
+    ASSERT_EQ(net.b().set_options(with, reuse), 0);
+    EXPECT_EQ(net.b().bind(with, {Ipv4Addr::any(), 8080}), 0);
+    EXPECT_EQ(net.b().listen(with, 4), 0);
+}
+
 }  // namespace
 }  // namespace ustack

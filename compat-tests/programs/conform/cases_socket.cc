@@ -232,6 +232,44 @@ CONFORM_CASE(bind_time_wait_port_reuseaddr) {
     bound(SOCK_STREAM, self_addr(fixed_port(15)), true);
 }
 
+// A connection accepted from a listener on port (with SO_REUSEADDR if asked); the listener is
+// closed once the connection is accepted, so only the accepted socket holds the port.
+static int child_of_closed_listener(uint16_t port, bool reuseaddr) {
+    int l = bound(SOCK_STREAM, any_addr(port), reuseaddr);
+    Line("listen").ret(listen(l, 4));
+    int ctl = peer_connects(port, "hold");
+    int fd = (poll1(l, POLLIN, kWaitMs) & POLLIN) ? accept(l, nullptr, nullptr) : -1;
+    Line("accept").fd(fd);
+    Line("peer").kv("reply", ctl_line(ctl));
+    Line("close_listener").ret(close(l));
+    return fd;
+}
+// An accepted connection occupies its listener's port (it is in the port's bind bucket).
+CONFORM_CASE(bind_accepted_child_holds_port) {
+    child_of_closed_listener(fixed_port(40), false);
+    bound(SOCK_STREAM, any_addr(fixed_port(40)));
+    bound(SOCK_STREAM, self_addr(fixed_port(40)));
+}
+CONFORM_CASE(bind_accepted_child_reuseaddr_on_both) {
+    child_of_closed_listener(fixed_port(41), true);
+    int fd = bound(SOCK_STREAM, any_addr(fixed_port(41)), true);
+    Line("listen").ret(listen(fd, 4));  // a server restarting while its old connections live
+}
+CONFORM_CASE(bind_accepted_child_reuseaddr_on_new_only) {
+    child_of_closed_listener(fixed_port(42), false);
+    bound(SOCK_STREAM, any_addr(fixed_port(42)), true);
+}
+CONFORM_CASE(bind_accepted_child_closed_by_us_still_holds_port) {
+    int fd = child_of_closed_listener(fixed_port(43), false);
+    Line("close_child").ret(close(fd));  // FIN-WAIT, then TIME-WAIT: the port stays taken
+    bound(SOCK_STREAM, any_addr(fixed_port(43)));
+}
+CONFORM_CASE(bind_accepted_socket) {
+    int fd = accepted("hold");
+    sockaddr_in a = any_addr(0);
+    Line("bind").ret(bind(fd, sa(a), sizeof a));
+}
+
 // ---- listen() ---------------------------------------------------------------------------------
 
 CONFORM_CASE(listen_unbound_picks_port) {
