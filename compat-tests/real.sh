@@ -260,7 +260,11 @@ entry_socat_client_udp() {
     [[ "$(cat "$TMP/socat_cu.out")" == "udp over the stack" ]] || { REASON="got '$(head -c 60 "$TMP/socat_cu.out")' $(why socat_cu)"; return 1; }
 }
 entry_socat_server_tcp() {
-    host_bg socat_srv socat TCP-LISTEN:7100,reuseaddr PIPE
+    # -b 4096: socat reads up to its buffer from the socket once the pipe polls writable, which
+    # promises one free page only; a larger read then blocks in write() on a pipe only socat
+    # itself drains (the peer fixture's hang, 74100d7; reproduced on the kernel alone with a
+    # client slow to read: socat in anon_pipe_write for good). A page-sized transfer always fits.
+    host_bg socat_srv socat -b 4096 TCP-LISTEN:7100,reuseaddr PIPE
     sleep 0.5
     ip netns exec "$PEER_NS" timeout -k 2 20 socat -t 5 - "TCP:$STACK_ADDR:7100" <"$TMP/blob" >"$TMP/socat_st.got" 2>"$TMP/socat_st.err"
     local rc=$?
