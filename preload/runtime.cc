@@ -78,6 +78,7 @@ Waiter::~Waiter() {
         // The thread left the library without unregistering (a longjmp out of a signal
         // handler while it slept); unlink before the TLS goes away.
         StackLock lock(g_runtime);
+        if (thread_state().driving == this) thread_state().driving = nullptr;
         g_runtime.stop_driving(this);
         if (linked) {
             if (prev) prev->next = next; else g_runtime.waiters_ = next;
@@ -309,6 +310,9 @@ void Runtime::service_loop() {
             if (evs[i].data.fd == timer_fd_ || evs[i].data.fd == control_fd_) drain(evs[i].data.fd);
         }
         StackLock lock(*this, StackLock::Role::kService);  // polls the stack; rearms on release
+        // A handler ran on the driver's thread and may have jumped out of its wait: the device
+        // is ours again (the driver, if it returns, finds driver_ changed and leaves it).
+        if (Waiter* w = interrupted_driver_.exchange(nullptr)) stop_driving(w);
     }
 }
 
@@ -336,6 +340,10 @@ void Runtime::become_driver(Waiter* w) {
 void Runtime::stop_driving(Waiter* w) {
     if (driver_ != w) return;
     driver_ = nullptr;
+    // A handler's request to depose w is done by this (a later driving wait of w must not be
+    // deposed for it).
+    Waiter* expected = w;
+    interrupted_driver_.compare_exchange_strong(expected, nullptr);
     if (service_watches_device_) return;
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -346,6 +354,17 @@ void Runtime::stop_driving(Waiter* w) {
     } else {
         USTACK_LOG_ERROR("cannot give the device fd back to the service thread (%s)", strerrordesc_np(errno));
     }
+}
+
+void Runtime::before_program_handler() {
+    ThreadState& t = thread_state();
+    Waiter* w = t.driving;
+    if (w == nullptr) return;
+    t.driving = nullptr;  // once is enough for this wait
+    interrupted_driver_.store(w);
+    const int saved = errno;
+    notify(control_fd_);
+    errno = saved;
 }
 
 void Runtime::wake_waiters() {
@@ -439,6 +458,7 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
         w.efd = rt_.move_high(efd);
     }
     if (w.linked) {  // left linked by an earlier longjmp; relink cleanly
+        thread_state().driving = nullptr;  // a handler installed behind our back jumped
         rt_.stop_driving(&w);
         if (w.prev) w.prev->next = w.next; else rt_.waiters_ = w.next;
         if (w.next) w.next->prev = w.prev;
@@ -468,6 +488,7 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
     nfds_t extra = 0;
     if (drive) {
         rt_.become_driver(&w);
+        t.driving = &w;
         std::copy(fds, fds + n + 1, driver_set);
         driver_set[n + 1] = pollfd{dev_fd, POLLIN, 0};
         set = driver_set;
@@ -518,6 +539,7 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
     }
     acquire();  // polls the stack: what woke the driver is processed here
     if (drive) {
+        t.driving = nullptr;
         rt_.stop_driving(&w);
         std::copy(driver_set, driver_set + n + 1, fds);
         if (driver_set[n + 1].revents != 0) {

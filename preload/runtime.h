@@ -24,6 +24,9 @@
 //   stack". Other waiters keep only their eventfd (no herd); the lock's release wakes them as
 //   before. The service thread keeps the timerfd and the control eventfd, and gets the device
 //   back (level-triggered, so nothing already queued is lost) when the driver stops waiting.
+//   A program handler that runs on the driver's thread may never return into the wait (a
+//   siglongjmp): so before it runs, the trampoline has the service thread take the device back
+//   (before_program_handler), and the driver, if it does return, just finds it taken.
 // * Wakeups: StackLock remembers stack.generation() at acquisition. On release, if the
 //   generation moved, it writes to every registered waiter's eventfd; if next_deadline()
 //   became earlier than the timerfd's, it rearms the timerfd. Waiters register under the lock
@@ -120,6 +123,12 @@ public:
 
     void on_fork_child();
 
+    // Async-signal-safe; called by the signal trampoline before a program handler runs. If
+    // the thread is the driver, the service thread takes the device back at once: the handler
+    // may siglongjmp out of the wait, and nothing would then read the device until this
+    // thread waits again.
+    void before_program_handler();
+
     // Under the lock.
     const RuntimeCounters& counters() const { return counters_; }
 
@@ -148,6 +157,7 @@ private:
     Instant armed_{Instant::max()};            // what timer_fd_ is armed for; max: disarmed
     Waiter* waiters_ = nullptr;                // threads blocked on stack readiness
     Waiter* driver_ = nullptr;                 // the waiter sleeping on the device fd, if any
+    std::atomic<Waiter*> interrupted_driver_{nullptr};  // set by a handler on the driver's thread
     bool service_watches_device_ = true;       // the device fd is in epoll_fd_ with EPOLLIN
     uint32_t busy_poll_us_ = 0;                // USTACK_BUSY_POLL; set once before kActive
     RuntimeCounters counters_;

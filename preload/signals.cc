@@ -41,6 +41,7 @@ void invoke(int sig, siginfo_t* si, void* uc) {
     t.last_restart = (flags & SA_RESTART) != 0;
     ++t.handlers_run;
     if (h == nullptr) return;  // reset to default/ignore while the signal was in flight
+    Runtime::instance().before_program_handler();  // the handler may never return (siglongjmp)
     if (flags & SA_SIGINFO) {
         reinterpret_cast<void (*)(int, siginfo_t*, void*)>(h)(sig, si, uc);
     } else {

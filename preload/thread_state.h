@@ -6,6 +6,8 @@
 
 namespace ustack::preload {
 
+struct Waiter;
+
 struct ThreadState {
     // The thread is running the runtime's own code (service thread, bring-up): sockets it
     // makes go to the kernel and it never takes the stack lock recursively.
@@ -20,6 +22,11 @@ struct ThreadState {
     uint32_t handlers_run = 0;
     // SA_RESTART of the handler run last: decides restart-or-EINTR after an interruption.
     bool last_restart = false;
+    // The thread's waiter while it is the driver (runtime.h), from become_driver to the relock
+    // after its sleep: a program handler that runs then may never return into the wait
+    // (siglongjmp). Here, not in the Waiter, because a handler must not touch a thread_local
+    // with a destructor (its first use registers the destructor, which allocates).
+    Waiter* driving = nullptr;
 };
 
 inline ThreadState& thread_state() {

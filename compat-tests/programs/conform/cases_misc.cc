@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <setjmp.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/un.h>
@@ -148,6 +149,46 @@ CONFORM_CASE(sig_handler_uses_socket) {
     poll1(s_fd, POLLIN, kWaitMs);
     ssize_t n = recv(s_fd, g_buf, sizeof g_buf, MSG_DONTWAIT);
     Line("echo").ret(n).data(std::string(g_buf, n > 0 ? n : 0));
+}
+// A handler that siglongjmps out of a blocked recv, after which this thread stays out of the
+// socket calls (it waits on a pipe) while another thread accepts and reads a connection the
+// peer opens 1.5 s later (after the retransmission timers of the connections made before have
+// come and gone, so no timer polls the stack by chance). The stack must go on receiving
+// without the jumped thread's help: under the preload that thread was the one watching the
+// device when it jumped (before the fix the reader's accept timed out).
+static sigjmp_buf s_jump;
+CONFORM_CASE(sig_longjmp_out_of_blocked_recv_stack_keeps_receiving) {
+    // The preload's stats thread (`ustack ss`) polls the stack every publish interval and
+    // would turn a stall into mere latency: off for this process, before its first socket.
+    setenv("USTACK_STATS", "off", 1);
+    struct sigaction act {};
+    act.sa_handler = [](int) { siglongjmp(s_jump, 1); };
+    sigemptyset(&act.sa_mask);
+    sigaction(SIGALRM, &act, nullptr);
+    uint16_t port = 0;
+    int l = listener(&port);
+    int idle = dial(kHold);
+    int ctl = peer_connects(port, "source", 1500);
+    if (sigsetjmp(s_jump, 1) == 0) {
+        timer_ms(50);
+        Line("recv").ret(recv(idle, g_buf, 10, 0));  // not reached: the handler jumps
+    }
+    Line("jumped").kv("out", 1);
+    int done[2];
+    Line("pipe").ret(pipe(done));
+    std::thread reader([&] {
+        std::string got;
+        const int fd = (poll1(l, POLLIN, kWaitMs) & POLLIN) ? accept(l, nullptr, nullptr) : -1;
+        if (fd >= 0) got = read_n(fd, kSourceBytes);
+        const std::string report = std::to_string(fd >= 0) + " " + std::to_string(got.size()) + " " +
+                                   std::to_string(is_pattern(got, 0));
+        (void)!write(done[1], report.data(), report.size());
+    });
+    char report[64] = {};
+    const ssize_t n = read(done[0], report, sizeof report - 1);  // the kernel's, not the stack's
+    reader.join();
+    Line("reader").kv("accepted_got_pattern", std::string(report, n > 0 ? n : 0));
+    Line("peer").kv("reply", ctl_line(ctl));
 }
 CONFORM_CASE(sig_sigaction_reports_program_handler) {
     on_signal(SIGUSR1, true);
