@@ -36,7 +36,7 @@ wait_for_line "$TMP/server.out" '^ready$' 20 "$SERVER_PID" || fail "peer server 
 # The peer's own view of how its connections ended (Linux's TCPAbortOn* and reset counters),
 # printed if the client fails: a reset from the peer names its reason there.
 peer_aborts() { ip netns exec "$PEER_NS" nstat -az 2>/dev/null | awk '$1 ~ /Abort|RST|Rst|Reset|Orphan|OutRsts|EstabResets|Memory/ && $2 != 0 { printf " %s=%s", $1, $2 }'; }
-shim_cmd "$DEVICE" "$STACK_CIDR" python3 "$PEER_TOOL" client "$PEER_ADDR" "$PORT" "$TMP/up.bin"
+shim_cmd "$DEVICE" "$STACK_CIDR" "$SHIM_PYTHON" "$PEER_TOOL" client "$PEER_ADDR" "$PORT" "$TMP/up.bin"
 start=$(date +%s.%N)
 ip netns exec "$HOST_NS" env USTACK_IMPAIR="drop=5,reorder=2,seed=11" USTACK_LOG=info timeout 600 "${CMD_LINE[@]}" \
     >"$TMP/client.out" 2>"$TMP/client.err"

@@ -46,7 +46,7 @@ up_sha=$(sha256sum <"$TMP/up.bin" | cut -d' ' -f1)
 bg_start "$TMP/server.out" "$TMP/server.err" ip netns exec "$FAR_NS" python3 "$PEER_TOOL" server "$FAR_ADDR" "$PORT" "$TMP/down.bin"
 SERVER_PID=$BG_PID
 wait_for_line "$TMP/server.out" '^ready$' 20 "$SERVER_PID" || fail "far server did not start: $(cat "$TMP/server.err")"
-shim_cmd "$DEVICE" "$STACK_CIDR" python3 "$PEER_TOOL" client "$FAR_ADDR" "$PORT" "$TMP/up.bin"
+shim_cmd "$DEVICE" "$STACK_CIDR" "$SHIM_PYTHON" "$PEER_TOOL" client "$FAR_ADDR" "$PORT" "$TMP/up.bin"
 ip netns exec "$HOST_NS" env USTACK_GATEWAY="$PEER_ADDR" USTACK_LOG=info timeout 40 "${CMD_LINE[@]}" \
     >"$TMP/client.out" 2>"$TMP/client.err"
 rc=$?
@@ -85,7 +85,7 @@ PY
 N=5
 bg_start "$TMP/echo.out" "$TMP/echo.err" ip netns exec "$FAR_NS" python3 "$TMP/udp_echo.py" "$FAR_ADDR" "$UDP_PORT" "$N"
 wait_for_line "$TMP/echo.out" '^ready$' 20 "$BG_PID" || fail "far UDP echo did not start: $(cat "$TMP/echo.err")"
-shim_cmd "$DEVICE" "$STACK_CIDR" python3 "$TMP/udp_client.py" "$FAR_ADDR" "$UDP_PORT" "$N"
+shim_cmd "$DEVICE" "$STACK_CIDR" "$SHIM_PYTHON" "$TMP/udp_client.py" "$FAR_ADDR" "$UDP_PORT" "$N"
 ip netns exec "$HOST_NS" env USTACK_GATEWAY="$PEER_ADDR" USTACK_LOG=info timeout 30 "${CMD_LINE[@]}" \
     >"$TMP/udp.out" 2>"$TMP/udp.err"
 rc=$?

@@ -12,6 +12,10 @@ BUILD_DIR=${USTACK_BUILD_DIR:-$REPO_DIR/build}
 BIN_DIR=$BUILD_DIR/bin
 LIBUSTACK=$BUILD_DIR/lib/libustack.so
 LAUNCHER=$BIN_DIR/ustack
+# The interpreter for Python programs run under the shim: the distribution's binary itself. A
+# wrapper on PATH (pyenv's python3 is a bash script) would run a dozen shell processes under
+# the preload before Python starts, each paying the ASan runtime's start-up in that build.
+SHIM_PYTHON=/usr/bin/python3
 COMPAT_NAME=$(basename "${BASH_SOURCE[1]:-compat}" .sh)
 
 # shellcheck source=../scripts/lab.sh
