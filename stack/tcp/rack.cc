@@ -76,11 +76,11 @@ void Rack::on_ack(SeqNum ack, const Scoreboard& sb, uint32_t tsecr, Instant now)
         // the echoed timestamp shows the retransmission, or too little time passed for it to be.
         if (s.retransmitted) {
             if (tsecr != 0 && static_cast<int32_t>(tsecr - s.tsval) < 0) continue;
-            if (now - s.xmit < min_rtt_) continue;
+            if (now - s.xmit < min_rtt()) continue;
         }
         const Duration rtt = now - s.xmit;
         rtt_ = rtt;
-        if (min_rtt_ == Duration{0} || rtt < min_rtt_) min_rtt_ = std::max(rtt, Duration(1));
+        min_rtt_.update(now, std::max(rtt, Duration(1)));
         if (xmit_ts_ == Instant{0} || sent_after(s.xmit, s.end, xmit_ts_, end_seq_)) {
             xmit_ts_ = s.xmit;
             end_seq_ = s.end;
@@ -93,7 +93,7 @@ void Rack::on_ack(SeqNum ack, const Scoreboard& sb, uint32_t tsecr, Instant now)
 Duration Rack::reo_wnd(Duration srtt, bool in_recovery, uint32_t sacked_bytes, uint32_t mss) const {
     constexpr uint32_t kDupThresh = 3;
     if (!reordering_seen_ && (in_recovery || sacked_bytes >= kDupThresh * mss)) return Duration{0};
-    return std::min<Duration>(reo_wnd_mult_ * (min_rtt_ / 4), srtt);
+    return std::min<Duration>(reo_wnd_mult_ * (min_rtt() / 4), srtt);
 }
 
 void Rack::on_dsack(SeqNum snd_nxt) {

@@ -9,6 +9,7 @@
 
 #include "stack/core/heap.h"
 #include "stack/core/time.h"
+#include "stack/core/windowed_min.h"
 #include "stack/tcp/sack.h"
 #include "stack/wire/seq.h"
 
@@ -18,6 +19,8 @@ using wire::SeqNum;
 
 class Rack {
 public:
+    static constexpr Duration kMinRttWindow = std::chrono::minutes(5);
+
     // RFC 8985 6.1 per-segment variables, one record per transmitted range [start, end).
     struct Segment {
         SeqNum start, end;
@@ -71,7 +74,7 @@ public:
     bool reordering_seen() const { return reordering_seen_; }
     int reo_wnd_mult() const { return reo_wnd_mult_; }
     Duration rtt() const { return rtt_; }
-    Duration min_rtt() const { return min_rtt_; }
+    Duration min_rtt() const { return min_rtt_.empty() ? Duration{0} : min_rtt_.get(); }
     const auto& segments() const { return segs_; }
 
 private:
@@ -82,7 +85,9 @@ private:
     Instant xmit_ts_{0};        // RACK.xmit_ts
     SeqNum end_seq_;            // RACK.end_seq
     Duration rtt_{0};           // RACK.rtt
-    Duration min_rtt_{0};       // RACK.min_RTT (0: no sample yet)
+    // RACK.min_RTT: over the last 5 minutes, as Linux's tcp_min_rtt() (tcp_min_rtt_wlen = 300 s),
+    // so a path whose delay rose for good stops being judged by the old, shorter round trip.
+    WindowedMin<Duration> min_rtt_{kMinRttWindow};
     SeqNum fack_;               // RACK.fack: the highest sequence delivered
     bool have_fack_ = false;
     bool reordering_seen_ = false;

@@ -96,6 +96,28 @@ TEST(TcpRack, DsackWidensTheReorderingWindow) {
     c.expect_segment({.seq = seg_start(2), .len = kSeg});
 }
 
+TEST(TcpRack, MinRttIsTakenOverTheLastFiveMinutesNotAllTime) {
+    // RFC 8985 6.2 step 4 uses min_RTT over a window (Linux: tcp_min_rtt_wlen, 300 s). The path's
+    // round trip rises from 10 ms to 40 ms for good; five minutes on, reo_wnd is 40 / 4 = 10 ms,
+    // not the 2.5 ms an all-time minimum would keep.
+    auto c = with_rtt();
+    show_reordering(c);                                           // reo_wnd = min_RTT / 4 from now on
+    for (int i = 3; i < 14; ++i) {                                // one exchange every 30 s
+        c.app_send(kSeg);
+        c.expect_segment({.seq = seg_start(i), .len = kSeg});
+        c.advance(milliseconds(40));
+        c.inject_ack(seg_start(i + 1));
+        c.advance(milliseconds(30'000 - 40));
+    }
+    c.app_send(2 * kSeg);
+    c.expect_segments(2);
+    c.advance(milliseconds(40));
+    c.inject_ack(seg_start(14), {{seg_start(15), seg_start(16)}});
+    c.expect_nothing_for(microseconds(9900));
+    c.advance(microseconds(200));
+    c.expect_segment({.seq = seg_start(14), .len = kSeg});
+}
+
 TEST(TcpRack, DetectsALostRetransmission) {
     // RFC 8985 6.2: a retransmission is a segment like any other. Segment 1 is resent, the
     // resend is lost too; new data sent after it is delivered, so a round trip later the resend
