@@ -10,14 +10,6 @@ namespace {
 // segments sent in one burst with the same timestamp).
 bool sent_after(Instant t1, SeqNum seq1, Instant t2, SeqNum seq2) { return t1 > t2 || (t1 == t2 && seq1 > seq2); }
 
-bool covered(const Scoreboard& sb, SeqNum left, SeqNum right) {
-    for (const Scoreboard::Range& r : sb.ranges()) {
-        if (left < r.left) return false;
-        if (right <= r.right) return true;
-    }
-    return false;
-}
-
 }  // namespace
 
 void Rack::split_at(SeqNum s) {
@@ -54,11 +46,16 @@ void Rack::on_send(SeqNum start, SeqNum end, Instant now, uint32_t tsval, bool r
 
 void Rack::on_ack(SeqNum ack, const Scoreboard& sb, uint32_t tsecr, Instant now) {
     if (dsack_round_set_ && ack >= dsack_round_) dsack_round_set_ = false;
+    // Records and SACK ranges are both in sequence order: one pass over each.
+    const auto& ranges = sb.ranges();
+    auto range = ranges.begin();
     for (Segment& s : segs_) {
         bool delivered = false;
+        while (range != ranges.end() && range->right <= s.start) ++range;
+        const bool covered = range != ranges.end() && range->left <= s.start && s.end <= range->right;
         if (s.end <= ack) {
             delivered = !s.sacked;
-        } else if (!s.sacked && ack <= s.start && covered(sb, s.start, s.end)) {
+        } else if (!s.sacked && ack <= s.start && covered) {
             s.sacked = true;
             s.lost = false;
             delivered = true;
@@ -115,8 +112,18 @@ Rack::Detection Rack::detect_loss(Instant now, Duration reo_wnd) {
     Detection d;
     if (xmit_ts_ == Instant{0}) return d;
     for (Segment& s : segs_) {
+        ++d.examined;
         if (s.sacked || s.lost) continue;
-        if (!sent_after(xmit_ts_, end_seq_, s.xmit, s.end)) continue;  // not sent before the delivered one
+        // RFC 8985 6.2 step 5 visits only segments sent before RACK.xmit_ts; in send order the
+        // walk can end at the first one sent after it (Linux walks a list kept in send order).
+        // Ours are in sequence order, but a record never resent still has its original send
+        // time, and every record after it in sequence was first sent after it: past such a
+        // record sent after RACK.xmit_ts, nothing qualifies. Resent records come out of order,
+        // so they are passed, not stopped at.
+        if (!sent_after(xmit_ts_, end_seq_, s.xmit, s.end)) {
+            if (!s.retransmitted) break;
+            continue;
+        }
         const Duration remaining = s.xmit + rtt_ + reo_wnd - now;
         if (remaining <= Duration{0}) {
             s.lost = true;

@@ -52,12 +52,16 @@ public:
     void on_recovery_exit();
 
     // RFC 8985 6.2 step 5: marks lost every unSACKed segment sent before RACK.xmit_ts whose
-    // time is up. timeout: until the earliest other one is due (0: none), for the reordering
-    // timer (6.3).
+    // time is up. timeout: until the last other one is due (0: none), for the reordering timer
+    // (6.3), so that one expiry finds them all lost (the RFC's maximum, as Linux).
+    // The walk ends at the first record never resent that was sent after RACK.xmit_ts: an
+    // ordinary ACK, which delivers the oldest segments, looks at one record, not every one
+    // outstanding.
     struct Detection {
         Duration timeout{0};
         uint32_t lost_segments = 0;     // newly marked
         uint32_t lost_retransmits = 0;  // of those, ones already retransmitted (6.2 "lost retransmissions")
+        uint32_t examined = 0;          // records looked at
     };
     Detection detect_loss(Instant now, Duration reo_wnd);
 
@@ -74,6 +78,8 @@ public:
     bool reordering_seen() const { return reordering_seen_; }
     int reo_wnd_mult() const { return reo_wnd_mult_; }
     Duration rtt() const { return rtt_; }
+    Instant xmit_ts() const { return xmit_ts_; }  // RACK.xmit_ts (0: nothing delivered yet)
+    SeqNum end_seq() const { return end_seq_; }   // RACK.end_seq
     Duration min_rtt() const { return min_rtt_.empty() ? Duration{0} : min_rtt_.get(); }
     const auto& segments() const { return segs_; }
 
