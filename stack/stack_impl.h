@@ -192,6 +192,12 @@ struct Stack::Impl : heap::HeapObject {
     // RFC 8985 6.2 step 5 and 6.3: RACK marks what is lost, arms the reordering timer, and
     // starts SACK recovery when something is; recovery (tcp_output) resends it.
     void tcp_rack_detect_loss(tcp::Tcb& t);
+    // Undo of spurious window reductions (tcp/undo.cc): before fast retransmit or a timeout
+    // reduces the window; taking the reduction back; a D-SACK block [left, right) in an ACK
+    // for `ack` (RFC 2883), which may show every retransmission of the episode needless.
+    void tcp_begin_undo_episode(tcp::Tcb& t, bool rto);
+    void tcp_undo_reduction(tcp::Tcb& t);
+    void tcp_dsack_undo(tcp::Tcb& t, wire::SeqNum left, wire::SeqNum right, wire::SeqNum ack);
     const SocketOptions& tcp_options(const tcp::Tcb& t) const;
     // RFC 5961 challenge ACK, rate-limited like Linux's tcp_challenge_ack_limit.
     void tcp_challenge_ack(tcp::Tcb& t);

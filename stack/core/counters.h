@@ -84,6 +84,8 @@ namespace ustack {
     X(tcp_rack_reorder_timeouts, "TCP RACK reordering timer expirations (RFC 8985 6.3)")        \
     X(tcp_reordering_seen, "TCP connections that saw reordering (RACK reo_wnd opens)")          \
     X(tcp_dsacks_received, "TCP ACKs carrying a D-SACK block (RFC 2883)")                        \
+    X(tcp_dsacks_ignored, "TCP D-SACKs not taken as proof: for data never resent, or more than we resent (Linux TCPDSACKIgnoredDubious)") \
+    X(tcp_dsack_undos, "TCP window reductions undone: D-SACKs showed every retransmission needless (Linux TCPDSACKUndo)") \
     X(tcp_dsacks_sent, "TCP ACKs we sent with a D-SACK block for a duplicate segment")         \
     X(tcp_spurious_rto_undos, "TCP timeouts found spurious by timestamps, window restored (Linux TCPLossUndo)") \
     X(tcp_rcvbuf_autotuned, "TCP receive buffers grown by auto-tuning (Linux tcp_rcv_space_adjust)") \

@@ -270,16 +270,10 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         }
         c.backoff = 0;
         c.retrans_start = now;  // the oldest unacknowledged data is newer now (approximately)
-        if (c.undo.armed) {
-            // RFC 3522: the first ACK for retransmitted data decides whether it was needed.
-            if (c.ts_ok && opts->timestamps && opts->timestamps->tsecr != 0 && c.undo.spurious(opts->timestamps->tsecr)) {
-                ++(c.undo.after_rto ? counters.tcp_spurious_rto_undos : counters.tcp_full_undos);
-                c.undo.restore(*c.cc);
-                c.in_recovery = false;
-                c.rto_recovery = false;  // what the timeout would still resend was not lost either
-            } else {
-                c.undo.armed = false;
-            }
+        // RFC 3522: the first ACK for retransmitted data may show the original arrived.
+        if (c.undo.first_ack_shows_delay(c.ts_ok && opts->timestamps ? opts->timestamps->tsecr : 0)) {
+            ++(c.undo.after_rto() ? counters.tcp_spurious_rto_undos : counters.tcp_full_undos);
+            tcp_undo_reduction(c);
         }
         if (c.in_recovery) {
             if (ack >= c.recover) {
@@ -321,6 +315,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         if (dsack) {
             ++counters.tcp_dsacks_received;
             c.rack.on_dsack(c.snd_nxt);
+            tcp_dsack_undo(c, opts->sack_blocks[0].left, opts->sack_blocks[0].right, ack);
         }
         if (!c.rto_recovery && c.flight_size() > 0) tcp_rack_detect_loss(c);
     }
@@ -328,7 +323,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
     // RACK above decides (as Linux, which uses the duplicate-ACK count only without SACK).
     if (!c.in_recovery && !c.rto_recovery && c.flight_size() > 0 && c.dupacks >= 3 &&
         (!c.sack_ok || c.scoreboard.empty())) {
-        if (c.ts_ok) c.undo.arm(*c.cc, c.snd_una, tcp_ts_now(c), /*rto=*/false);
+        tcp_begin_undo_episode(c, /*rto=*/false);
         c.cc->on_fast_retransmit(c.flight_size(), c.snd_mss, now);
         c.in_recovery = true;
         c.recover = c.snd_max;

@@ -123,7 +123,8 @@ void Stack::Impl::tcp_send_segment(Tcb& t, SeqNum seq, uint8_t flags, uint32_t p
     if (seq < t.snd_max && (payload_len > 0 || (flags & (TcpFlags::kSyn | TcpFlags::kFin)))) {
         ++counters.tcp_retransmits;
         ++t.total_retransmits;
-        if (t.ts_ok) t.undo.note_retransmit(t.snd_una, seq + payload_len, tcp_ts_now(t));
+        t.undo.note_retransmit(t.snd_una, seq + payload_len, t.ts_ok ? tcp_ts_now(t) : 0,
+                               std::max<uint32_t>(1, (payload_len + t.snd_mss - 1) / t.snd_mss));
     }
     if (t.sack_ok && t.synchronized() && !(flags & (TcpFlags::kSyn | TcpFlags::kRst))) {
         const uint32_t space = payload_len + ((flags & TcpFlags::kFin) ? 1 : 0);

@@ -160,4 +160,21 @@ uint32_t Rack::lost_bytes() const {
     return n;
 }
 
+uint32_t Rack::retransmitted_unacked(uint32_t mss) const {
+    uint32_t n = 0;
+    for (const Segment& s : segs_) {
+        if (s.retransmitted && !s.sacked && !s.lost) n += (static_cast<uint32_t>(s.end - s.start) + mss - 1) / mss;
+    }
+    return n;
+}
+
+bool Rack::retransmitted(SeqNum left, SeqNum right) const {
+    for (const Segment& s : segs_) {
+        if (s.end <= left) continue;
+        if (!(s.start < right)) break;
+        if (s.retransmitted) return true;
+    }
+    return false;
+}
+
 }  // namespace ustack::tcp

@@ -74,6 +74,10 @@ public:
     uint32_t next_lost(SeqNum from, SeqNum* start) const;
     uint32_t lost_bytes() const;
     bool has_lost() const { return lost_bytes() > 0; }
+    // Segments (of mss bytes) resent and neither delivered nor marked lost since (Linux
+    // retrans_out); whether any part of [left, right) was ever resent.
+    uint32_t retransmitted_unacked(uint32_t mss) const;
+    bool retransmitted(SeqNum left, SeqNum right) const;
 
     bool reordering_seen() const { return reordering_seen_; }
     int reo_wnd_mult() const { return reo_wnd_mult_; }

@@ -164,6 +164,7 @@ struct Tcb : heap::HeapObject {
     bool nodelay = false;
     bool cork = false;           // TCP_CORK
     uint32_t total_retransmits = 0;
+    uint32_t dsack_segments = 0;  // segments the peer reported receiving twice (Linux dsack_dups)
 
     // Keepalive (RFC 1122 4.2.3.6) and the user timeout (RFC 5482, TCP_USER_TIMEOUT).
     Instant last_rx{0};          // when the peer was last heard from

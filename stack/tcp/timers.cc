@@ -189,7 +189,7 @@ void Stack::Impl::tcp_rack_detect_loss(Tcb& t) {
     else t.reo_deadline = Instant{0};
     if (t.in_recovery || t.rto_recovery || !t.rack.has_lost()) return;
     // Something is lost: fast recovery (RFC 6675 5), resending from the first lost segment.
-    if (t.ts_ok) t.undo.arm(*t.cc, t.snd_una, tcp_ts_now(t), /*rto=*/false);
+    tcp_begin_undo_episode(t, /*rto=*/false);
     t.cc->on_fast_retransmit(t.flight_size(), t.snd_mss, now);
     t.in_recovery = true;
     t.recover = t.snd_max;
@@ -249,7 +249,7 @@ void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
     }
     const Duration backed_off = backed_off_interval(t, t.backoff, user_timeout, now);
     ++counters.tcp_rto_expirations;
-    if (t.ts_ok && t.synchronized()) t.undo.arm(*t.cc, t.snd_una, tcp_ts_now(t), /*rto=*/true);
+    if (t.synchronized()) tcp_begin_undo_episode(t, /*rto=*/true);
     t.cc->on_rto(t.flight_size(), t.snd_mss);
     t.in_recovery = false;
     t.dupacks = 0;
