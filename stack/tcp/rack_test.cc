@@ -1,5 +1,5 @@
-// RACK's loss marking (RFC 8985 6.2 step 5) against the rule as the RFC states it, and the
-// early stop of its walk.
+// RACK (RFC 8985 6.2): the reordering window D-SACKs widen, and loss marking (step 5) against
+// the rule as the RFC states it, with the early stop of its walk.
 #include "stack/tcp/rack.h"
 
 #include <vector>
@@ -58,6 +58,32 @@ TEST(RackDetectLoss, AResentRecordIsJudgedByItsNewSendTime) {
     EXPECT_EQ(d.lost_segments, 1u);
     EXPECT_TRUE(rack.segments()[1].lost);
     EXPECT_EQ(d.timeout, Duration{0});
+}
+
+TEST(RackReoWnd, DsackWidensItOncePerRoundTripForSixteenRecoveries) {
+    // RFC 8985 6.2 step 4 (Linux tcp_rack_update_reo_wnd(), TCP_RACK_RECOVERY_THRESH = 16): a
+    // round trip with D-SACKs adds one min_RTT / 4, up to SRTT; after 16 recoveries without
+    // another D-SACK the window falls back to one step.
+    Rack rack;
+    Scoreboard sb;
+    rack.on_send(SeqNum(1), SeqNum(1 + kMss), kStart, 0, false);
+    rack.on_ack(SeqNum(1 + kMss), sb, 0, kStart + milliseconds(8));  // min_RTT 8 ms: steps of 2 ms
+    const Duration srtt = milliseconds(7);
+    auto window = [&] { return rack.reo_wnd(srtt, /*in_recovery=*/false, 0, kMss); };
+    EXPECT_EQ(window(), milliseconds(2));
+    rack.on_dsack(SeqNum(5001));                                   // snd_nxt: the round ends when it is ACKed
+    rack.on_dsack(SeqNum(5001));                                   // same round trip: no second step
+    EXPECT_EQ(window(), milliseconds(4));
+    rack.on_ack(SeqNum(5001), sb, 0, kStart + milliseconds(20));
+    rack.on_dsack(SeqNum(9001));
+    EXPECT_EQ(window(), milliseconds(6));
+    rack.on_ack(SeqNum(9001), sb, 0, kStart + milliseconds(30));
+    rack.on_dsack(SeqNum(13001));
+    EXPECT_EQ(window(), milliseconds(7));                          // 8 ms, capped at SRTT
+    for (int i = 0; i < 15; ++i) rack.on_recovery_exit();
+    EXPECT_EQ(window(), milliseconds(7));
+    rack.on_recovery_exit();
+    EXPECT_EQ(window(), milliseconds(2));
 }
 
 // What RFC 8985 6.2 step 5 says, visiting every record: which are newly lost, and the largest
