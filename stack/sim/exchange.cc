@@ -119,7 +119,10 @@ std::string summarize(const ExchangeResult& r) {
         s << name << ": tx=" << c.tcp_tx_segments << " retx=" << c.tcp_retransmits << " rto=" << c.tcp_rto_expirations
           << " out_of_window=" << c.tcp_rx_out_of_window
           << " bad_csum=" << (c.tcp_rx_bad_checksum + c.ip_rx_bad_checksum) << " rst_tx=" << c.tcp_resets_sent
-          << " rst_rx=" << c.tcp_resets_received << "; ";
+          << " rst_rx=" << c.tcp_resets_received << " dsack_rx=" << c.tcp_dsacks_received
+          << " dsack_ignored=" << c.tcp_dsacks_ignored
+          << " undos(ts_fr/ts_rto/dsack)=" << c.tcp_full_undos << "/" << c.tcp_spurious_rto_undos << "/"
+          << c.tcp_dsack_undos << "; ";
     };
     link("c->s", r.client_to_server);
     link("s->c", r.server_to_client);
