@@ -10,7 +10,8 @@ namespace {
 
 constexpr std::string_view kVariables[] = {"USTACK_DEVICE", "USTACK_ADDRESS", "USTACK_GATEWAY", "USTACK_MAC",
                                            "USTACK_PCAP",   "USTACK_LOG",     "USTACK_LOG_FILE", "USTACK_BUSY_POLL",
-                                           "USTACK_STATS",  "USTACK_RUN_DIR", "USTACK_OFFLOADS"};
+                                           "USTACK_STATS",  "USTACK_RUN_DIR", "USTACK_OFFLOADS",
+                                           "USTACK_PACKET_RING"};
 
 std::string trim(std::string s) {
     const char* ws = " \t\r";

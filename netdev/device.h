@@ -92,8 +92,12 @@ struct OpenResult {
     std::unique_ptr<Device> device;
     std::string error;
 };
+// Which memory-mapped rings a packet:IFACE device uses (USTACK_PACKET_RING); the rest go
+// through recvmmsg/sendmmsg. Other devices ignore it.
+enum class PacketRings { kNone, kRx, kTx, kBoth };
+
 // offloads false (USTACK_OFFLOADS=off) opens the device without checksum and segmentation
 // offloads, so offloads() reports none.
-OpenResult open_device(std::string_view spec, bool offloads = true);
+OpenResult open_device(std::string_view spec, bool offloads = true, PacketRings rings = PacketRings::kBoth);
 
 }  // namespace ustack::netdev

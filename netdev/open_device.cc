@@ -21,13 +21,13 @@ OpenResult take(R r) {
 
 }  // namespace
 
-OpenResult open_device(std::string_view spec, bool offloads) {
+OpenResult open_device(std::string_view spec, bool offloads, PacketRings rings) {
     const size_t colon = spec.find(':');
     if (colon == std::string_view::npos || colon + 1 == spec.size()) return bad_syntax(spec);
     const std::string_view kind = spec.substr(0, colon);
     const std::string_view arg = spec.substr(colon + 1);
     if (kind == "tap") return take(TapDevice::attach(std::string(arg), offloads));
-    if (kind == "packet") return take(PacketDevice::open(std::string(arg), offloads));
+    if (kind == "packet") return take(PacketDevice::open(std::string(arg), offloads, rings));
     if (kind == "fd") {
         int fd = -1;
         auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), fd);

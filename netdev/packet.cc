@@ -40,20 +40,33 @@ std::string interface_error(const std::string& ifname, int err) {
 }  // namespace
 
 PacketDevice::PacketDevice(int fd, std::string ifname, size_t mtu, wire::MacAddr mac, bool vnet_header,
-                           std::unique_ptr<PacketRxRing> ring)
-    : fd_(fd), ifname_(std::move(ifname)), mtu_(mtu), mac_(mac), vnet_header_(vnet_header), ring_(std::move(ring)) {}
+                           std::unique_ptr<PacketRxRing> block_ring, std::unique_ptr<PacketFrameRing> frame_ring)
+    : fd_(fd),
+      ifname_(std::move(ifname)),
+      mtu_(mtu),
+      mac_(mac),
+      vnet_header_(vnet_header),
+      block_ring_(std::move(block_ring)),
+      frame_ring_(std::move(frame_ring)) {}
 
 Offloads PacketDevice::offloads() const {
     if (!vnet_header_) return {};
     return {.rx_checksum = true, .tx_checksum = true, .tso4 = true};
 }
 
+PacketRings PacketDevice::rings() const {
+    if (!frame_ring_) return PacketRings::kNone;
+    if (frame_ring_->receives() && frame_ring_->transmits()) return PacketRings::kBoth;
+    return frame_ring_->receives() ? PacketRings::kRx : PacketRings::kTx;
+}
+
 PacketDevice::~PacketDevice() {
-    ring_.reset();  // unmapped before the socket closes
+    block_ring_.reset();  // unmapped before the socket closes
+    frame_ring_.reset();
     sys::close(fd_);
 }
 
-PacketDevice::Result PacketDevice::open(const std::string& ifname, bool offloads, bool rx_ring) {
+PacketDevice::Result PacketDevice::open(const std::string& ifname, bool offloads, PacketRings rings, bool block_ring) {
     if (!valid_interface_name(ifname)) {
         return fail(ifname, "\"" + ifname +
                                 "\" is not a valid interface name (use at most 15 characters, no '/', ':' or spaces)");
@@ -111,13 +124,23 @@ PacketDevice::Result PacketDevice::open(const std::string& ifname, bool offloads
     const bool vnet_header =
         offloads && sys::setsockopt(static_cast<int>(fd), SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) == 0;
     // Before bind(), so that no frame waits in the socket queue, outside the ring. Without a
-    // ring (an old kernel, no memory to lock) we read with recvmmsg, which always works.
-    PacketRxRing::Result ring;
-    if (rx_ring) ring = PacketRxRing::map(static_cast<int>(fd));
-    if (rx_ring && !ring.ring) {
-        const std::string line = "ustack: packet:" + ifname + ": no TPACKET_V3 receive ring (" + ring.error +
-                                 "), receiving with recvmmsg\n";
+    // ring (an old kernel, no memory) we use recvmmsg and sendmmsg, which always work.
+    auto say = [&](const std::string& what, const std::string& why) {
+        const std::string line = "ustack: packet:" + ifname + ": no " + what + " (" + why + "), using recvmmsg/sendmmsg\n";
         sys::write(2, line.data(), line.size());
+    };
+    std::unique_ptr<PacketRxRing> block;
+    std::unique_ptr<PacketFrameRing> frames;
+    if (block_ring) {
+        PacketRxRing::Result r = PacketRxRing::map(static_cast<int>(fd));
+        if (!r.ring) say("TPACKET_V3 receive ring", r.error);
+        block = std::move(r.ring);
+    } else if (rings != PacketRings::kNone) {
+        const bool rx = rings == PacketRings::kRx || rings == PacketRings::kBoth;
+        const bool tx = rings == PacketRings::kTx || rings == PacketRings::kBoth;
+        PacketFrameRing::Result r = PacketFrameRing::map(static_cast<int>(fd), rx, tx, static_cast<size_t>(mtu));
+        if (!r.ring) say("TPACKET_V2 rings", r.error);
+        frames = std::move(r.ring);
     }
     sockaddr_ll sll{};
     sll.sll_family = AF_PACKET;
@@ -131,16 +154,26 @@ PacketDevice::Result PacketDevice::open(const std::string& ifname, bool offloads
     wire::MacAddr mac;
     mac.octets = octets;
     return {std::unique_ptr<PacketDevice>(
-                new PacketDevice(static_cast<int>(fd), ifname, static_cast<size_t>(mtu), mac, vnet_header, std::move(ring.ring))),
+                new PacketDevice(static_cast<int>(fd), ifname, static_cast<size_t>(mtu), mac, vnet_header, std::move(block),
+                                 std::move(frames))),
             {}};
 }
 
 int PacketDevice::receive(std::span<RxSlot> slots) {
-    if (ring_) return receive_from_ring(slots);
+    int n;
+    if (block_ring_) n = receive_from_block_ring(slots);
+    else if (frame_ring_ && frame_ring_->receives()) n = receive_from_frame_ring(slots);
+    else n = receive_plain(slots, slots.size());
+    if (n > 0) counters_.rx_frames += static_cast<uint64_t>(n);
+    return n;
+}
+
+int PacketDevice::receive_plain(std::span<RxSlot> slots, size_t limit) {
     size_t filled = 0;
+    size_t taken = 0;  // frames dequeued, kept or dropped
     const size_t lead = vnet_header_ ? vnet::kHeaderLen : 0;
-    while (filled < slots.size()) {
-        const size_t want = std::min(kBatch, slots.size() - filled);
+    while (filled < slots.size() && taken < limit) {
+        const size_t want = std::min({kBatch, slots.size() - filled, limit - taken});
         mmsghdr msgs[kBatch]{};
         iovec iovs[kBatch][2];
         std::array<std::byte, vnet::kHeaderLen> headers[kBatch];
@@ -165,12 +198,14 @@ int PacketDevice::receive(std::span<RxSlot> slots) {
             // The kernel could not describe a frame in a virtio_net_hdr (a segmentation type
             // virtio has no name for) and dropped it.
             ++counters_.rx_dropped;
+            ++taken;
             continue;
         }
         if (got < 0) {
             if (got == -EAGAIN || filled > 0) break;
             return static_cast<int>(got);
         }
+        taken += static_cast<size_t>(got);
         // Keep the good frames packed at the front: a dropped frame's slot is reused by
         // copying the next good frame into it (rare: only after a drop in the same batch).
         const size_t base = filled;
@@ -221,48 +256,126 @@ int PacketDevice::receive(std::span<RxSlot> slots) {
         }
         if (static_cast<size_t>(got) < want) break;  // the socket queue is empty
     }
-    counters_.rx_frames += filled;
     return static_cast<int>(filled);
 }
 
-int PacketDevice::receive_from_ring(std::span<RxSlot> slots) {
+bool PacketDevice::take_ring_frame(uint32_t status, uint8_t pkttype, uint32_t len, ConstBytes bytes, ConstBytes lead,
+                                   RxSlot& slot) {
+    if (pkttype == PACKET_OUTGOING) return false;  // our own send, looped back
+    // A frame longer than its ring slot or block was cut (tp_snaplen < tp_len); one longer
+    // than the stack's slot does not fit: both are too long for us.
+    if (bytes.size() < len || len > slot.buffer.size()) {
+        ++counters_.rx_oversize;
+        return false;
+    }
+    if ((status & TP_STATUS_VLAN_VALID) != 0) {
+        ++counters_.rx_dropped;
+        return false;
+    }
+    bool partial = (status & TP_STATUS_CSUMNOTREADY) != 0;
+    if (vnet_header_) {
+        const std::optional<vnet::Received> v = vnet::parse_received(vnet::read(lead.first<vnet::kHeaderLen>()), len);
+        if (!v) {
+            ++counters_.rx_dropped;
+            return false;
+        }
+        partial = partial || v->checksum_partial;
+    }
+    // One copy, into the stack's own buffer: the stack owns its receive slots, and a frame
+    // copied out lets its ring slot go back to the kernel at once.
+    std::memcpy(slot.buffer.data(), bytes.data(), len);
+    slot.len = len;
+    slot.checksum_partial = partial;
+    return true;
+}
+
+int PacketDevice::receive_from_block_ring(std::span<RxSlot> slots) {
     const size_t lead = vnet_header_ ? vnet::kHeaderLen : 0;
     size_t filled = 0;
     while (filled < slots.size()) {
-        const std::optional<tpacket_v3::Frame> f = ring_->next(lead, counters_.rx_dropped);
+        const std::optional<tpacket_v3::Frame> f = block_ring_->next(lead, counters_.rx_dropped);
         if (!f) break;
-        if (f->pkttype == PACKET_OUTGOING) continue;  // our own send, looped back
-        RxSlot& slot = slots[filled];
-        // A frame longer than the block was cut (tp_snaplen < tp_len); one longer than the
-        // slot does not fit: both are too long for us.
-        if (f->bytes.size() < f->len || f->len > slot.buffer.size()) {
-            ++counters_.rx_oversize;
-            continue;
-        }
-        if ((f->status & TP_STATUS_VLAN_VALID) != 0) {
-            ++counters_.rx_dropped;
-            continue;
-        }
-        bool partial = (f->status & TP_STATUS_CSUMNOTREADY) != 0;
-        if (vnet_header_) {
-            const std::optional<vnet::Received> v =
-                vnet::parse_received(vnet::read(f->lead.first<vnet::kHeaderLen>()), f->len);
-            if (!v) {
-                ++counters_.rx_dropped;
-                continue;
-            }
-            partial = partial || v->checksum_partial;
-        }
-        std::memcpy(slot.buffer.data(), f->bytes.data(), f->len);
-        slot.len = f->len;
-        slot.checksum_partial = partial;
-        ++filled;
+        if (take_ring_frame(f->status, f->pkttype, f->len, f->bytes, f->lead, slots[filled])) ++filled;
     }
-    counters_.rx_frames += filled;
+    return static_cast<int>(filled);
+}
+
+int PacketDevice::receive_from_frame_ring(std::span<RxSlot> slots) {
+    const size_t lead = vnet_header_ ? vnet::kHeaderLen : 0;
+    size_t filled = 0;
+    // Slots marked TP_STATUS_COPY already given back: their frames wait whole in the socket
+    // queue, in ring order, so they are read (in one recvmmsg) before any later ring frame.
+    size_t copies = 0;
+    auto take_copies = [&] {
+        // An error here (none is expected: each frame was queued before its slot was handed
+        // over) loses only those frames.
+        const int n = receive_plain(slots.subspan(filled, copies), copies);
+        copies = 0;
+        if (n > 0) filled += static_cast<size_t>(n);
+    };
+    while (filled + copies < slots.size()) {
+        const std::optional<tpacket_v2::Frame> f = frame_ring_->rx_next(lead, counters_.rx_dropped);
+        if (!f) break;
+        if ((f->status & TP_STATUS_COPY) != 0) {
+            frame_ring_->rx_release();
+            ++copies;
+            continue;
+        }
+        if (copies > 0) take_copies();
+        if (take_ring_frame(f->status, f->pkttype, f->len, f->bytes, f->lead, slots[filled])) ++filled;
+        frame_ring_->rx_release();
+    }
+    if (copies > 0) take_copies();
     return static_cast<int>(filled);
 }
 
 int PacketDevice::send(std::span<const ConstBytes> frames) {
+    const int n = frame_ring_ && frame_ring_->transmits() ? send_to_ring(frames) : send_plain(frames);
+    if (n > 0) counters_.tx_frames += static_cast<uint64_t>(n);
+    return n;
+}
+
+int PacketDevice::send_to_ring(std::span<const ConstBytes> frames) {
+    const size_t lead = vnet_header_ ? vnet::kHeaderLen : 0;
+    size_t done = 0;  // frames before this one are in the kernel's hands or dropped
+    while (done < frames.size()) {
+        // Indices of the frames marked in this round, in ring order.
+        size_t marked[64];
+        size_t count = 0;
+        size_t i = done;
+        for (; i < frames.size() && count < std::size(marked); ++i) {
+            const ConstBytes f = frames[i];
+            std::span<std::byte> slot = frame_ring_->tx_slot();
+            if (slot.empty()) break;  // every slot is marked or still the kernel's
+            std::optional<vnet::Header> h;
+            if (vnet_header_) h = vnet::header_for_send(f, mtu_);
+            if ((vnet_header_ && !h) || lead + f.size() > slot.size()) {
+                // Longer than the MTU and not TCP/IPv4 the kernel can segment: drop it, go on.
+                ++counters_.tx_dropped;
+                if (count == 0) done = i + 1;
+                continue;
+            }
+            if (h) vnet::write(*h, slot.first<vnet::kHeaderLen>());
+            std::memcpy(slot.data() + lead, f.data(), f.size());
+            frame_ring_->tx_commit(lead + f.size());
+            marked[count++] = i;
+        }
+        if (count == 0) break;  // the ring is full
+        const int taken = frame_ring_->tx_kick();
+        if (taken < 0) {
+            if (done > 0 || taken == -EAGAIN || taken == -ENOBUFS) break;
+            return taken;
+        }
+        if (static_cast<size_t>(taken) < count) {
+            done = marked[taken];  // the kernel stopped there (a full device queue)
+            break;
+        }
+        done = i;
+    }
+    return static_cast<int>(done);
+}
+
+int PacketDevice::send_plain(std::span<const ConstBytes> frames) {
     size_t sent = 0;
     while (sent < frames.size()) {
         size_t want = std::min(kBatch, frames.size() - sent);
@@ -308,7 +421,6 @@ int PacketDevice::send(std::span<const ConstBytes> frames) {
         // next round retries that frame and sees its error.
         sent += static_cast<size_t>(n);
     }
-    counters_.tx_frames += sent;
     return static_cast<int>(sent);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "netdev/device.h"
+#include "netdev/packet_frame_ring.h"
 #include "netdev/packet_rx_ring.h"
 
 namespace ustack::netdev {
@@ -25,13 +26,17 @@ public:
     // with what their header says. Without (or when the kernel refuses PACKET_VNET_HDR),
     // frames are plain and offloads() reports none.
     //
-    // rx_ring maps a TPACKET_V3 receive ring (netdev/packet_rx_ring.h) instead of reading with
-    // recvmmsg; when the kernel refuses it, one line on stderr says so and recvmmsg is used.
-    // Off by default: the kernel wakes a V3 reader only when a block retires (full, or after
-    // the retire timeout of at least 1 ms), so every lone frame waits up to 1 ms; measured
-    // over a veth, TCP ping-pong p50 went from about 21 us to 1000 us. recvmmsg already takes
-    // up to 32 frames per system call.
-    static Result open(const std::string& ifname, bool offloads = true, bool rx_ring = false);
+    // rings maps TPACKET_V2 rings (netdev/packet_frame_ring.h) for receiving, sending or both;
+    // when the kernel refuses them, one line on stderr says so and recvmmsg/sendmmsg are used.
+    // A receive slot is handed to us the moment the kernel fills it, so the ring costs no
+    // latency; a frame longer than a slot (GRO/GSO, up to 64 KiB) comes through the socket
+    // queue in ring order. Sends go out with one send() per batch. block_ring receives through
+    // a TPACKET_V3 ring instead (netdev/packet_rx_ring.h; then no transmit ring, which would need
+    // TPACKET_V2 on the same socket): the kernel wakes a V3 reader only when a block retires
+    // (full, or after the retire timeout of at least 1 ms), so every lone frame waits up to
+    // 1 ms; measured over a veth, TCP ping-pong p50 went from about 21 us to 1000 us.
+    static Result open(const std::string& ifname, bool offloads = true, PacketRings rings = PacketRings::kBoth,
+                       bool block_ring = false);
 
     ~PacketDevice() override;
     PacketDevice(const PacketDevice&) = delete;
@@ -48,11 +53,24 @@ public:
     DeviceCounters counters() const override { return counters_; }
     std::string name() const override { return "packet:" + ifname_; }
     Offloads offloads() const override;
+    // The TPACKET_V2 rings actually mapped, and whether a TPACKET_V3 receive ring is.
+    PacketRings rings() const;
+    bool has_block_ring() const { return block_ring_ != nullptr; }
 
 private:
     PacketDevice(int fd, std::string ifname, size_t mtu, wire::MacAddr mac, bool vnet_header,
-                 std::unique_ptr<PacketRxRing> ring);
-    int receive_from_ring(std::span<RxSlot> slots);
+                 std::unique_ptr<PacketRxRing> block_ring, std::unique_ptr<PacketFrameRing> frame_ring);
+    // Each returns the number of slots filled (or frames accepted) or -errno; receive() and
+    // send() count them.
+    // recvmmsg, dequeuing at most limit frames from the socket.
+    int receive_plain(std::span<RxSlot> slots, size_t limit);
+    int receive_from_block_ring(std::span<RxSlot> slots);
+    int receive_from_frame_ring(std::span<RxSlot> slots);
+    // Fills slot with a frame read in a ring; false when the frame is dropped (and counted).
+    bool take_ring_frame(uint32_t status, uint8_t pkttype, uint32_t len, ConstBytes bytes, ConstBytes lead,
+                         RxSlot& slot);
+    int send_plain(std::span<const ConstBytes> frames);
+    int send_to_ring(std::span<const ConstBytes> frames);
 
     int fd_;
     std::string ifname_;
@@ -61,8 +79,10 @@ private:
     // PACKET_VNET_HDR is on: a virtio_net_hdr leads every frame both ways, and the kernel
     // takes partial checksums and TCP super-frames from us (netdev/vnet_header.h).
     bool vnet_header_;
-    // The TPACKET_V3 receive ring; null when the kernel would not map one (then recvmmsg).
-    std::unique_ptr<PacketRxRing> ring_;
+    // The TPACKET_V3 receive ring, when asked for and mapped.
+    std::unique_ptr<PacketRxRing> block_ring_;
+    // The TPACKET_V2 rings, when asked for and mapped; without one, recvmmsg and sendmmsg.
+    std::unique_ptr<PacketFrameRing> frame_ring_;
     DeviceCounters counters_;
 };
 

@@ -152,6 +152,15 @@ ConfigResult parse_config(const EnvLookup& env) {
         else if (v == "off") c.offloads = false;
         else r.errors.push_back(quoted("USTACK_OFFLOADS", o) + " is not on or off; set it to off to disable the device's checksum and segmentation offloads (TAP vnet header, AF_PACKET PACKET_VNET_HDR), or unset it");
     }
+
+    if (const char* o = env("USTACK_PACKET_RING"); o != nullptr && *o != '\0') {
+        const std::string_view v(o);
+        if (v == "on") c.packet_rings = netdev::PacketRings::kBoth;
+        else if (v == "rx") c.packet_rings = netdev::PacketRings::kRx;
+        else if (v == "tx") c.packet_rings = netdev::PacketRings::kTx;
+        else if (v == "off") c.packet_rings = netdev::PacketRings::kNone;
+        else r.errors.push_back(quoted("USTACK_PACKET_RING", o) + " is not on, rx, tx or off; set it to off to use recvmmsg/sendmmsg on AF_PACKET, or unset it");
+    }
     return r;
 }
 

@@ -206,6 +206,20 @@ TEST(Config, OffloadsAreOnUnlessTurnedOff) {
     EXPECT_EQ(parse(env).errors[0].rfind("USTACK_OFFLOADS", 0), 0u) << parse(env).errors[0];
 }
 
+TEST(Config, PacketRingsAreBothUnlessNarrowedOrTurnedOff) {
+    Env env = minimal();
+    EXPECT_EQ(parse(env).config.packet_rings, netdev::PacketRings::kBoth);
+    env["USTACK_PACKET_RING"] = "off";
+    EXPECT_EQ(parse(env).config.packet_rings, netdev::PacketRings::kNone);
+    env["USTACK_PACKET_RING"] = "rx";
+    EXPECT_EQ(parse(env).config.packet_rings, netdev::PacketRings::kRx);
+    env["USTACK_PACKET_RING"] = "tx";
+    EXPECT_EQ(parse(env).config.packet_rings, netdev::PacketRings::kTx);
+    env["USTACK_PACKET_RING"] = "v3";
+    ASSERT_EQ(parse(env).errors.size(), 1u);
+    EXPECT_EQ(parse(env).errors[0].rfind("USTACK_PACKET_RING", 0), 0u) << parse(env).errors[0];
+}
+
 TEST(Config, EachBadVariableGetsItsOwnLine) {
     Env env{{"USTACK_DEVICE", "nope"}, {"USTACK_ADDRESS", "x"}, {"USTACK_MAC", "y"}, {"USTACK_LOG", "z"}};
     EXPECT_EQ(parse(env).errors.size(), 4u);

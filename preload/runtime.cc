@@ -200,7 +200,7 @@ bool Runtime::bring_up() {
     // packets lost at once, not the per-packet loss asked for. So impairment turns offloads off.
     const char* impair = getenv("USTACK_IMPAIR");
     const bool offloads = cfg.offloads && (impair == nullptr || *impair == '\0');
-    netdev::OpenResult opened = netdev::open_device(cfg.device, offloads);
+    netdev::OpenResult opened = netdev::open_device(cfg.device, offloads, cfg.packet_rings);
     if (!opened.device) {
         USTACK_LOG_ERROR("%s", opened.error.c_str());
         return false;

@@ -15,7 +15,7 @@ for page in "$dir/ustack.1" "$dir/ustack.7"; do
     echo "$page: $lines lines"
 done
 # Every variable of the configuration contract is documented in ustack(7).
-for v in USTACK_DEVICE USTACK_ADDRESS USTACK_GATEWAY USTACK_MAC USTACK_PCAP USTACK_OFFLOADS USTACK_LOG USTACK_STATS USTACK_RUN_DIR; do
+for v in USTACK_DEVICE USTACK_ADDRESS USTACK_GATEWAY USTACK_MAC USTACK_PCAP USTACK_OFFLOADS USTACK_PACKET_RING USTACK_LOG USTACK_STATS USTACK_RUN_DIR; do
     grep -q "^\.B $v\$" "$dir/ustack.7" || { echo "FAIL: ustack(7) does not document $v"; failures=$((failures + 1)); }
 done
 # Every launcher exit status is documented in ustack(1).
