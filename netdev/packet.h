@@ -30,12 +30,15 @@ public:
     // when the kernel refuses them, one line on stderr says so and recvmmsg/sendmmsg are used.
     // A receive slot is handed to us the moment the kernel fills it, so the ring costs no
     // latency; a frame longer than a slot (GRO/GSO, up to 64 KiB) comes through the socket
-    // queue in ring order. Sends go out with one send() per batch. block_ring receives through
-    // a TPACKET_V3 ring instead (netdev/packet_rx_ring.h; then no transmit ring, which would need
-    // TPACKET_V2 on the same socket): the kernel wakes a V3 reader only when a block retires
-    // (full, or after the retire timeout of at least 1 ms), so every lone frame waits up to
-    // 1 ms; measured over a veth, TCP ping-pong p50 went from about 21 us to 1000 us.
-    static Result open(const std::string& ifname, bool offloads = true, PacketRings rings = PacketRings::kBoth,
+    // queue in ring order. Sends go out with one send() per batch; the kernel copies a frame
+    // out of the ring again when it crosses into another namespace (the veth case), which made
+    // TSO sends slower than sendmmsg, so the transmit ring is not the default.
+    // block_ring receives through a TPACKET_V3 ring instead (netdev/packet_rx_ring.h; then no
+    // transmit ring, which would need TPACKET_V2 on the same socket): the kernel wakes a V3
+    // reader only when a block retires (full, or after the retire timeout of at least 1 ms),
+    // so every lone frame waits up to 1 ms; measured over a veth, TCP ping-pong p50 went from
+    // about 21 us to 1000 us.
+    static Result open(const std::string& ifname, bool offloads = true, PacketRings rings = PacketRings::kRx,
                        bool block_ring = false);
 
     ~PacketDevice() override;

@@ -72,7 +72,7 @@ private:
         size_t count = 0;
         size_t next = 0;  // the slot we read or fill next, in ring order
         std::byte* slot(size_t i) const { return base + i / per_block * block_size + i % per_block * slot_size; }
-        size_t bytes() const { return count / per_block * block_size; }
+        size_t bytes() const { return count == 0 ? 0 : count / per_block * block_size; }
     };
     PacketFrameRing(int fd, std::byte* map, size_t map_len, Ring rx, Ring tx);
 

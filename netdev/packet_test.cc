@@ -60,7 +60,9 @@ struct Path {
 };
 constexpr Path kPaths[] = {
     {"Syscalls", PacketRings::kNone, false},     // recvmmsg and sendmmsg
-    {"FrameRings", PacketRings::kBoth, false},   // TPACKET_V2 receive and transmit rings (the default)
+    {"RxRing", PacketRings::kRx, false},         // TPACKET_V2 receive ring, sendmmsg
+    {"TxRing", PacketRings::kTx, false},         // recvmmsg, TPACKET_V2 transmit ring
+    {"FrameRings", PacketRings::kBoth, false},   // TPACKET_V2 receive and transmit rings
     {"BlockRing", PacketRings::kNone, true},     // TPACKET_V3 receive ring, sendmmsg
 };
 

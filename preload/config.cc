@@ -155,11 +155,11 @@ ConfigResult parse_config(const EnvLookup& env) {
 
     if (const char* o = env("USTACK_PACKET_RING"); o != nullptr && *o != '\0') {
         const std::string_view v(o);
-        if (v == "on") c.packet_rings = netdev::PacketRings::kBoth;
+        if (v == "both") c.packet_rings = netdev::PacketRings::kBoth;
         else if (v == "rx") c.packet_rings = netdev::PacketRings::kRx;
         else if (v == "tx") c.packet_rings = netdev::PacketRings::kTx;
         else if (v == "off") c.packet_rings = netdev::PacketRings::kNone;
-        else r.errors.push_back(quoted("USTACK_PACKET_RING", o) + " is not on, rx, tx or off; set it to off to use recvmmsg/sendmmsg on AF_PACKET, or unset it");
+        else r.errors.push_back(quoted("USTACK_PACKET_RING", o) + " is not rx, tx, both or off; set it to off to use recvmmsg/sendmmsg on AF_PACKET, or unset it");
     }
     return r;
 }

@@ -27,8 +27,8 @@ struct Config {
     std::string log_file;                   // USTACK_LOG_FILE; empty: stderr
     uint32_t busy_poll_us = 0;              // USTACK_BUSY_POLL; 0: blocking calls sleep at once
     bool offloads = true;                   // USTACK_OFFLOADS: on (default) or off
-    // USTACK_PACKET_RING: on (default), rx, tx or off: which TPACKET_V2 rings packet:IFACE maps.
-    netdev::PacketRings packet_rings = netdev::PacketRings::kBoth;
+    // USTACK_PACKET_RING: rx (default), tx, both or off: which TPACKET_V2 rings packet:IFACE maps.
+    netdev::PacketRings packet_rings = netdev::PacketRings::kRx;
 };
 
 // Upper bound of USTACK_BUSY_POLL, one second: beyond that spinning is never what anyone wants.

@@ -206,8 +206,10 @@ TEST(Config, OffloadsAreOnUnlessTurnedOff) {
     EXPECT_EQ(parse(env).errors[0].rfind("USTACK_OFFLOADS", 0), 0u) << parse(env).errors[0];
 }
 
-TEST(Config, PacketRingsAreBothUnlessNarrowedOrTurnedOff) {
+TEST(Config, PacketRingIsTheReceiveRingUnlessChosen) {
     Env env = minimal();
+    EXPECT_EQ(parse(env).config.packet_rings, netdev::PacketRings::kRx);
+    env["USTACK_PACKET_RING"] = "both";
     EXPECT_EQ(parse(env).config.packet_rings, netdev::PacketRings::kBoth);
     env["USTACK_PACKET_RING"] = "off";
     EXPECT_EQ(parse(env).config.packet_rings, netdev::PacketRings::kNone);
@@ -215,7 +217,7 @@ TEST(Config, PacketRingsAreBothUnlessNarrowedOrTurnedOff) {
     EXPECT_EQ(parse(env).config.packet_rings, netdev::PacketRings::kRx);
     env["USTACK_PACKET_RING"] = "tx";
     EXPECT_EQ(parse(env).config.packet_rings, netdev::PacketRings::kTx);
-    env["USTACK_PACKET_RING"] = "v3";
+    env["USTACK_PACKET_RING"] = "on";
     ASSERT_EQ(parse(env).errors.size(), 1u);
     EXPECT_EQ(parse(env).errors[0].rfind("USTACK_PACKET_RING", 0), 0u) << parse(env).errors[0];
 }
