@@ -418,6 +418,25 @@ size_t Stack::recv_queue_bytes(int sock) const {
     return e->kind == SocketKind::kUdp ? udp::recv_queue_bytes(*e) : e->tcp->recv_queue.size();
 }
 
+size_t Stack::readable_bytes(int sock) const {
+    SocketEntry* e = impl_->find(sock);
+    if (e == nullptr) return 0;
+    return e->kind == SocketKind::kUdp ? udp::recv_queue_bytes(*e) : tcp::urgent_readable_bytes(*e->tcp, e->options.oob_inline);
+}
+
+bool Stack::at_urgent_mark(int sock) const {
+    SocketEntry* e = impl_->find(sock);
+    return e != nullptr && e->tcp && tcp::at_urgent_mark(*e->tcp);
+}
+
+int Stack::take_urgent_signal() {
+    if (impl_->urgent_signal_count == 0) return 0;
+    const int sock = impl_->urgent_signals[0];
+    std::copy(impl_->urgent_signals.begin() + 1, impl_->urgent_signals.end(), impl_->urgent_signals.begin());
+    --impl_->urgent_signal_count;
+    return sock;
+}
+
 size_t Stack::send_queue_bytes(int sock) const {
     SocketEntry* e = impl_->find(sock);
     if (e == nullptr || !e->tcp) return 0;

@@ -58,6 +58,7 @@ inline constexpr int kPeek = 1;     // recv: leave the data queued
 inline constexpr int kTrunc = 2;    // recv (UDP): return the datagram's real length
 inline constexpr int kMore = 4;     // send: more data follows (TCP: hold a partial segment)
 inline constexpr int kNoSignal = 8; // informational: the stack never raises signals itself
+inline constexpr int kOob = 16;     // TCP: send: the last byte is urgent; recv: the urgent byte
 }  // namespace msgflags
 
 // What a received UDP datagram's IP header said (for control messages).
@@ -87,6 +88,7 @@ struct SocketOptions {
     bool keepalive = false;      // SO_KEEPALIVE
     bool tcp_nodelay = false;    // TCP_NODELAY
     bool tcp_cork = false;       // TCP_CORK: hold partial segments until uncorked
+    bool oob_inline = false;     // SO_OOBINLINE: the urgent byte stays in the stream
     int rcvbuf = 0;  // bytes the receive queue may hold; 0 means the stack's default
     int sndbuf = 0;  // bytes the send queue may hold; 0 means the stack's default
     uint8_t ttl = 64;
@@ -192,7 +194,16 @@ public:
     int pending_error(int sock) const;                     // the same, left pending
     int local_endpoint(int sock, Endpoint* out) const;     // getsockname
     int remote_endpoint(int sock, Endpoint* out) const;    // getpeername: -ENOTCONN if none
-    size_t recv_queue_bytes(int sock) const;               // FIONREAD / Recv-Q
+    size_t recv_queue_bytes(int sock) const;               // Recv-Q: every byte queued to read
+    // FIONREAD: as recv_queue_bytes, but a TCP read stops at the urgent mark, so while an
+    // urgent byte waits out of line only the bytes before it count (Linux tcp_inq).
+    size_t readable_bytes(int sock) const;
+    // SIOCATMARK: the next byte a TCP read would return is at the urgent mark.
+    bool at_urgent_mark(int sock) const;
+    // The next socket whose peer sent a new urgent pointer (its owner gets SIGURG, as
+    // Linux's sk_send_sigurg), or 0 when none is left. Each socket is reported once per
+    // pointer; a handful wait at most.
+    int take_urgent_signal();
     size_t send_queue_bytes(int sock) const;               // SIOCOUTQ / Send-Q
     SocketOptions get_options(int sock) const;
     // -ENOENT for an unknown congestion control name (as Linux's TCP_CONGESTION), -EINVAL

@@ -2,6 +2,8 @@
 // directory includes it; users see stack.h.
 #pragma once
 
+#include <array>
+
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -74,6 +76,10 @@ struct Stack::Impl : heap::HeapObject {
     netdev::Device& device;
     Counters counters;
     uint64_t generation = 0;
+    // Sockets whose peer sent a new urgent pointer, for take_urgent_signal() (SIGURG); a few
+    // at most, newest dropped when full: a user that never takes them costs nothing.
+    std::array<int, 8> urgent_signals{};
+    uint8_t urgent_signal_count = 0;
     Instant now{0};
     Rng rng;
     size_t mtu;                  // IP MTU of the device

@@ -208,6 +208,7 @@ ssize_t send(Stack::Impl& s, SocketEntry& e, std::span<const ConstBytes> data, i
         if (wanted == 0) return 0;
         return -EAGAIN;
     }
+    if (flags & msgflags::kOob) urgent_queued(t);  // its last byte is urgent
     // MSG_MORE: like TCP_CORK for this call, hold a partial segment back.
     const bool saved_nodelay = t.nodelay;
     if (flags & msgflags::kMore) t.nodelay = false;
@@ -219,16 +220,22 @@ ssize_t send(Stack::Impl& s, SocketEntry& e, std::span<const ConstBytes> data, i
 ssize_t recv(Stack::Impl& s, SocketEntry& e, std::span<const MutableBytes> data, int flags) {
     Tcb& t = *e.tcp;
     if (t.state == State::kListen) return -ENOTCONN;
-    if (!t.recv_queue.empty()) {
+    if (flags & msgflags::kOob) return urgent_recv(t, data, flags & msgflags::kPeek, e.options.oob_inline);
+    // Urgent data (urgent.h): a read stops before the mark; at the mark an out-of-line urgent
+    // byte is passed over.
+    const ReadPlan plan = urgent_read_plan(t, e.options.oob_inline);
+    if (plan.skip + plan.limit > 0) {
         size_t copied = 0;
         for (const auto& out : data) {
-            const size_t n = t.recv_queue.peek(copied, out);
+            const size_t want = std::min(out.size(), plan.limit - copied);
+            const size_t n = t.recv_queue.peek(plan.skip + copied, out.first(want));
             copied += n;
             if (n < out.size()) break;
         }
         if (!(flags & msgflags::kPeek)) {
             const uint32_t old_wnd = t.rcv_adv > t.rcv_nxt ? static_cast<uint32_t>(t.rcv_adv - t.rcv_nxt) : 0;
-            t.recv_queue.consume(copied);
+            t.recv_queue.consume(plan.skip + copied);
+            urgent_consumed(t);
             t.bytes_read += copied;
             autotune_receive_buffer(s, e);
             // RFC 9293 3.8.6.2.2 / RFC 1122 4.2.3.3: tell the peer when the window has opened
@@ -241,7 +248,8 @@ ssize_t recv(Stack::Impl& s, SocketEntry& e, std::span<const MutableBytes> data,
                 s.tcp_output(t);
             }
         }
-        return static_cast<ssize_t>(copied);
+        // Only the skipped urgent byte was queued: nothing to read, as if the queue were empty.
+        if (copied > 0 || plan.limit > 0) return static_cast<ssize_t>(copied);
     }
     // Linux tcp_recvmsg: after the peer's FIN (SOCK_DONE) a read returns 0, even if a reset
     // came later; the error is left for SO_ERROR and writes.
@@ -347,7 +355,8 @@ uint32_t poll_events(const SocketEntry& e) {
     if ((rcv_shutdown && snd_shutdown) || t.state == State::kClosed) ev |= readiness::kHup;
     if (rcv_shutdown) ev |= readiness::kIn | readiness::kRdHup;
     if (t.state != State::kSynSent && t.state != State::kSynReceived) {
-        if (!t.recv_queue.empty()) ev |= readiness::kIn;
+        if (urgent_readable(t, e.options.oob_inline)) ev |= readiness::kIn;
+        if (urgent_pending(t.urgent)) ev |= readiness::kPri;
         if (snd_shutdown) {
             ev |= readiness::kOut;
         } else if (t.send_queue.free_space() >= t.send_queue.size() / 2 && t.send_queue.free_space() > 0) {

@@ -254,6 +254,7 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         c.send_queue.consume(data_acked);
         c.send_seq += data_acked;
         c.snd_una = ack;
+        tcp::urgent_acked(c);
         if (c.snd_nxt < c.snd_una) c.snd_nxt = c.snd_una;
         if (c.rto_recovery) {
             if (c.rtx_nxt < c.snd_una) c.rtx_nxt = c.snd_una;  // the peer had it already
@@ -373,6 +374,16 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
             break;
     }
 
+    // Sixth: the URG bit, before the text is queued (Linux tcp_urg()).
+    if (c.synchronized() && (flags.urg() || c.urgent.rcv == tcp::Urgent::Rcv::kNotYet)) {
+        const auto urg_ptr = flags.urg() ? std::optional<uint16_t>(seg->urgent_pointer()) : std::nullopt;
+        const tcp::UrgentArrival a = tcp::urgent_segment(c, seq, urg_ptr, seg->payload(), tcp_options(c).oob_inline);
+        if (a.new_pointer || a.byte_arrived) wake();
+        // SIGURG goes to the owner of an open socket only: a child not yet accepted has none.
+        if (a.new_pointer && c.parent == 0 && urgent_signal_count < urgent_signals.size()) {
+            urgent_signals[urgent_signal_count++] = c.id;
+        }
+    }
     // Seventh: segment text.
     auto payload = seg->payload();
     if (!payload.empty() && c.read_shutdown && (c.state == State::kFinWait1 || c.state == State::kFinWait2) &&

@@ -94,6 +94,10 @@ void Stack::Impl::tcp_send_segment(Tcb& t, SeqNum seq, uint8_t flags, uint32_t p
     } else {
         r.window = rst ? 0 : tcp_window_to_advertise(t);
         if (t.ts_ok && !rst) r.options.timestamps = wire::TcpTimestamps{tcp_ts_now(t), t.ts_recent};
+        if (const auto up = tcp::urgent_pointer_for(t, seq)) {
+            r.flags.bits |= TcpFlags::kUrg;
+            r.urgent_pointer = *up;
+        }
         if (t.sack_ok && !rst && (flags & TcpFlags::kAck) && (!t.reassembly.empty() || t.dsack_pending)) {
             // Blocks must not push a data segment past the MTU: send only what fits.
             // A TSO frame's every segment carries the options: count one segment's payload.
@@ -213,7 +217,8 @@ void Stack::Impl::tcp_output(Tcb& t) {
     }
 
     const SeqNum data_end = t.send_seq + static_cast<uint32_t>(t.send_queue.size());
-    const uint32_t max_segment = tcp_max_segment(t);
+    // In urgent mode every segment carries its own urgent pointer: no TSO frames.
+    const uint32_t max_segment = t.urgent.sending ? t.snd_mss : tcp_max_segment(t);
     bool sent_any = false;
     if (t.rto_recovery) {
         // Resend what the timeout declared lost, one cwnd at a time, before anything new.
@@ -278,10 +283,11 @@ void Stack::Impl::tcp_output(Tcb& t) {
             if (!tail_may_go) len -= len % t.snd_mss;
         }
         if (len == 0 && !(fin_due && unsent == 0)) break;
-        if (len > 0 && len < t.snd_mss) {
+        if (len > 0 && len < t.snd_mss && !t.urgent.sending) {
             // A partial segment waits (RFC 896 Nagle; RFC 9293 3.8.6.2.1 sender SWS avoidance)
             // while data is unacknowledged, unless TCP_NODELAY or nothing more is coming.
             // TCP_CORK holds every partial segment until the cork is pulled or FIN is queued.
+            // Urgent data goes at once (Linux tcp_nagle_test).
             const bool last_data = len == unsent;
             if (t.cork && !t.fin_queued) break;
             if (in_flight > 0 && (!last_data || (!t.nodelay && !t.fin_queued))) break;

@@ -51,6 +51,8 @@ const char* broken_invariant(const Tcb& t) {
         for (const Scoreboard::Range& r : t.scoreboard.ranges()) {
             if (!(t.snd_una <= r.left && r.left < r.right && r.right <= t.snd_max)) return "SACK scoreboard range outside (snd_una, snd_max]";
         }
+        if (t.urgent.sending && !(t.snd_una < t.urgent.snd_up)) return "urgent mode with the urgent pointer acknowledged";
+        if (t.urgent.rcv != Urgent::Rcv::kNone && t.urgent.rcv_seq < read_seq(t)) return "urgent mark behind the read position";
         SeqNum prev = t.snd_una;
         for (const Rack::Segment& s : t.rack.segments()) {
             if (!(prev <= s.start && s.start < s.end && s.end <= t.snd_max)) return "RACK records unsorted or outside [snd_una, snd_max]";

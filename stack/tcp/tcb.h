@@ -17,6 +17,7 @@
 #include "stack/tcp/rtt.h"
 #include "stack/tcp/sack.h"
 #include "stack/tcp/undo.h"
+#include "stack/tcp/urgent.h"
 #include "stack/wire/seq.h"
 
 namespace ustack::tcp {
@@ -159,6 +160,8 @@ struct Tcb : heap::HeapObject {
     // the next ACK, once.
     bool dsack_pending = false;
     SeqNum dsack_left, dsack_right;
+
+    Urgent urgent;               // MSG_OOB both ways (urgent.h)
 
     int error = 0;               // pending SO_ERROR (positive errno)
     bool nodelay = false;

@@ -92,6 +92,27 @@ TEST(TcpHandshake, ConnectAcceptAndEndpointsAgree) {
     EXPECT_EQ(net.b().counters().tcp_passive_opens, 1u);
 }
 
+TEST(TcpUrgent, OobByteCrossesBetweenTwoStacksOutOfLine) {
+    // send("a"); send("bc", MSG_OOB): the stream is "ab", "c" the urgent byte (tcp(7)).
+    TwoStacks net;
+    Connection c = establish(net);
+    const std::byte a[] = {std::byte{'a'}}, bc[] = {std::byte{'b'}, std::byte{'c'}};
+    ConstBytes first[] = {a}, second[] = {bc};
+    ASSERT_EQ(net.a().send(c.client, first, nullptr, 0, net.now()), 1);
+    ASSERT_EQ(net.a().send(c.client, second, nullptr, msgflags::kOob, net.now()), 2);
+    ASSERT_TRUE(net.run_until([&] { return net.b().poll_events(c.server) & readiness::kPri; }));
+    std::byte buf[8];
+    MutableBytes out[] = {buf};
+    ASSERT_EQ(net.b().recv(c.server, out, nullptr, msgflags::kOob, net.now()), 1);
+    EXPECT_EQ(buf[0], std::byte{'c'});
+    ASSERT_EQ(net.b().recv(c.server, out, nullptr, 0, net.now()), 2);
+    EXPECT_EQ(buf[0], std::byte{'a'});
+    EXPECT_EQ(buf[1], std::byte{'b'});
+    EXPECT_TRUE(net.b().at_urgent_mark(c.server));
+    EXPECT_EQ(net.b().recv(c.server, out, nullptr, 0, net.now()), -EAGAIN);
+    EXPECT_FALSE(net.b().at_urgent_mark(c.server));
+}
+
 TEST(TcpHandshake, ConnectToClosedPortIsRefused) {
     TwoStacks net;
     const int s = net.a().socket(SocketKind::kTcp);

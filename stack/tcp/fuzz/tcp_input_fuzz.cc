@@ -146,6 +146,9 @@ private:
         options_.user_timeout_ms = in_.ConsumeBool() ? 0u : in_.ConsumeIntegralInRange<unsigned>(1, 100'000);
         const char* cc = in_.ConsumeBool() ? "reno" : "cubic";
         std::snprintf(options_.congestion, sizeof options_.congestion, "%s", cc);
+        // Segments may carry URG: with the urgent byte kept in line, every byte the peer sent
+        // is still read in order, so app_recv can check the stream (reads stop at the mark).
+        options_.oob_inline = true;
 
         stack_ = std::make_unique<Stack>(StackConfig{{kStackIp, 24}, std::nullopt, kStackMac, in_.ConsumeIntegral<uint8_t>()},
                                          device_, now_);

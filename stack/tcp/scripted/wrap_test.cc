@@ -75,5 +75,15 @@ TEST(TcpSequenceWrap, SackRecoveryRepairsTheSegmentSpanningTheWrap) {
     EXPECT_EQ(c.counters().tcp_retransmits, 1u);
 }
 
+TEST(TcpSequenceWrap, UrgentPointerCountsAcrossTheWrap) {
+    const uint32_t isn = 0xFFFFFFFFu - 2;
+    auto c = ScriptedPeer::active(options_with_stack_isn(isn));
+    c.app_send(10, msgflags::kOob);                                    // bytes 1..10 cross 2^32
+    c.expect_segment({.seq = 1, .flags = "UP.", .len = 10, .urp = 10});
+    c.inject_ack(11);                                                  // urgent mode ends past the wrap
+    c.app_send(1);
+    c.expect_segment({.seq = 11, .flags = "P.", .len = 1});
+}
+
 }  // namespace
 }  // namespace ustack::tcp::testing

@@ -274,12 +274,12 @@ int ScriptedPeer::app_connect(uint16_t peer_port) {
     return r;
 }
 
-size_t ScriptedPeer::app_send(size_t n) {
+size_t ScriptedPeer::app_send(size_t n, int flags) {
     State& s = *s_;
     std::vector<std::byte> data(n);
     for (size_t i = 0; i < n; ++i) data[i] = stack_stream_byte(s.app_sent + static_cast<uint32_t>(i));
     ConstBytes parts[] = {data};
-    const ssize_t r = s.stack->send(s.sock, parts, nullptr, 0, s.now);
+    const ssize_t r = s.stack->send(s.sock, parts, nullptr, flags, s.now);
     const size_t accepted = r > 0 ? static_cast<size_t>(r) : 0;
     s.app_sent += static_cast<uint32_t>(accepted);
     s.pump();
@@ -308,6 +308,15 @@ size_t ScriptedPeer::app_recv(size_t max) {
     s.pump();
     return total;
 }
+
+ssize_t ScriptedPeer::app_recv_raw(std::span<std::byte> out, int flags) {
+    MutableBytes parts[] = {out};
+    const ssize_t r = s_->stack->recv(s_->sock, parts, nullptr, flags, s_->now);
+    s_->pump();
+    return r;
+}
+
+std::byte ScriptedPeer::peer_byte(uint32_t offset) { return peer_stream_byte(offset); }
 
 void ScriptedPeer::app_shutdown_write() {
     EXPECT_EQ(s_->stack->shutdown(s_->sock, SHUT_WR, s_->now), 0);
@@ -340,6 +349,7 @@ void ScriptedPeer::inject(const Inject& in, std::source_location loc) {
     r.ack = (flags & wire::TcpFlags::kAck) ? (in.absolute ? SeqNum(in.ack) : s.stack_iss + in.ack) : SeqNum(0);
     r.flags.bits = flags;
     r.window = in.win ? *in.win : (flags & wire::TcpFlags::kSyn) ? s.opts.syn_window : s.opts.window;
+    r.urgent_pointer = in.urp;
     if (flags & wire::TcpFlags::kSyn) {
         r.options.mss = in.mss;
         r.options.window_scale = in.wscale;
@@ -423,6 +433,9 @@ Segment ScriptedPeer::expect_segment(const Expect& e, std::source_location loc) 
     }
     if (e.flags && t.flags.bits != parse_flags(e.flags)) {
         wrong += " flags " + flag_string(t.flags) + " (want " + flag_string(wire::TcpFlags{parse_flags(e.flags)}) + ")";
+    }
+    if (e.urp && t.urgent_pointer != *e.urp) {
+        wrong += " urp " + std::to_string(t.urgent_pointer) + " (want " + std::to_string(*e.urp) + ")";
     }
     if (e.len && seg.len() != *e.len) wrong += " len " + std::to_string(seg.len()) + " (want " + std::to_string(*e.len) + ")";
     if (e.win && t.window != *e.win) wrong += " win " + std::to_string(t.window) + " (want " + std::to_string(*e.win) + ")";

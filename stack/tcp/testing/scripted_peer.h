@@ -68,6 +68,7 @@ struct Inject {
     Ts ts;                          // default (when negotiated): the peer's clock, last TSval seen
     bool no_ts = false;             // leave timestamps out even though negotiated
     uint32_t payload_len = 0;
+    uint16_t urp = 0;               // the urgent pointer field (set 'U' in flags for it to count)
     // Options for a SYN.
     std::optional<uint16_t> mss;
     std::optional<uint8_t> wscale;
@@ -83,6 +84,7 @@ struct Expect {
     std::optional<uint16_t> win;    // the wire field
     Blocks sack;                    // exactly these blocks, in this order (relative to the peer's ISN)
     std::optional<uint32_t> len;    // payload bytes
+    std::optional<uint16_t> urp;    // the urgent pointer field
     bool absolute = false;
 };
 
@@ -129,8 +131,12 @@ public:
     int app_listen(uint16_t port = kListenPort, int backlog = 16);  // the listening socket id
     int app_accept();                                    // adopts the accepted socket; its id or -errno
     int app_connect(uint16_t peer_port = kListenPort);  // -EINPROGRESS expected
-    size_t app_send(size_t n);                           // bytes the stack accepted
+    size_t app_send(size_t n, int flags = 0);            // bytes the stack accepted; flags: msgflags::
     size_t app_recv(size_t max = SIZE_MAX);              // bytes read (checked against what the peer sent)
+    // One stack recv with msgflags:: (kOob, kPeek) into out, unchecked: for reads that do not
+    // follow the stream in order (urgent data). Compare against peer_byte().
+    ssize_t app_recv_raw(std::span<std::byte> out, int flags = 0);
+    static std::byte peer_byte(uint32_t offset);         // what the peer sends at stream offset (0 = first byte)
     void app_shutdown_write();
     void app_close();
     void set_nodelay(bool on);

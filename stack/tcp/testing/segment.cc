@@ -82,6 +82,7 @@ std::string describe(const Segment& s, wire::SeqNum stack_iss, wire::SeqNum peer
     if (s.len() > 0) line += ":" + std::to_string(t.seq.raw() - own.raw() + s.len()) + " (" + std::to_string(s.len()) + ")";
     if (t.flags.ack()) line += " ack " + std::to_string(t.ack.raw() - other.raw());
     line += " win " + std::to_string(t.window);
+    if (t.flags.urg()) line += " urg " + std::to_string(t.urgent_pointer);
     std::string opts;
     auto add = [&](const std::string& x) { opts += (opts.empty() ? "" : ",") + x; };
     const auto& o = t.options;
