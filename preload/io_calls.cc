@@ -109,6 +109,7 @@ long sendv_locked(int fd, const iovec* iov, int iovcnt, const sockaddr* dest, so
     StackLock l(rt);
     SocketFile* f = l.file(fd);
     if (f == nullptr) return kPassToKernel;
+    if ((flags & MSG_OOB) && f->kind == SocketKind::kUdp) return -EOPNOTSUPP;  // udp_sendmsg
 
     Endpoint to;
     const Endpoint* top = nullptr;
@@ -130,7 +131,8 @@ long sendv_locked(int fd, const iovec* iov, int iovcnt, const sockaddr* dest, so
 
     IoSpans<ConstBytes> spans(iov, iovcnt);
     if (fault_guard::probe(iov, iovcnt, spans.total(), false) != 0) return -EFAULT;
-    const int sflags = ((flags & MSG_MORE) ? msgflags::kMore : 0) | ((flags & MSG_NOSIGNAL) ? msgflags::kNoSignal : 0);
+    const int sflags = ((flags & MSG_MORE) ? msgflags::kMore : 0) | ((flags & MSG_NOSIGNAL) ? msgflags::kNoSignal : 0) |
+                       ((flags & MSG_OOB) ? msgflags::kOob : 0);
     const bool nonblock = f->nonblocking || (flags & MSG_DONTWAIT);
     const auto deadline = deadline_after(l.now(), f->sndtimeo);
     Pin pin(f);
@@ -163,7 +165,6 @@ long sendv(int fd, const iovec* iov, int iovcnt, const sockaddr* dest, socklen_t
     Runtime& rt = Runtime::instance();
     if (rt.mode() != Mode::kActive) return forked_child_error(fd);
     if (int r = check_iov(iov, iovcnt); r < 0) return r;
-    if (flags & MSG_OOB) return -EOPNOTSUPP;  // no urgent data on the stack
     const long r = sendv_locked(fd, iov, iovcnt, dest, destlen, flags);
     // As the kernel: writing to a connection that cannot send any more raises SIGPIPE, after
     // the lock is released (the handler may call into us).
@@ -286,7 +287,6 @@ long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* from
     Runtime& rt = Runtime::instance();
     if (rt.mode() != Mode::kActive) return forked_child_error(fd);
     if (int r = check_iov(iov, iovcnt); r < 0) return r;
-    if (flags & MSG_OOB) return -EINVAL;          // tcp_recvmsg without urgent data
     if (flags & MSG_ERRQUEUE) return -EAGAIN;     // the stack queues no errors
     if (from != nullptr && fromlen == nullptr) return -EFAULT;
     if (msg_flags) *msg_flags = 0;
@@ -306,6 +306,14 @@ long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* from
         iovcnt = discard.count();
     }
     IoSpans<MutableBytes> spans(iov, iovcnt);
+    if ((flags & MSG_OOB) && !udp) {  // the urgent byte (tcp_recv_urg): never waits; UDP ignores the flag
+        if (!discarding && fault_guard::probe(iov, iovcnt, std::min<size_t>(spans.total(), 1), true) != 0) return -EFAULT;
+        const int oflags = msgflags::kOob | ((flags & MSG_PEEK) ? msgflags::kPeek : 0);
+        const ssize_t r = l.stack().recv(f->sock, spans.remaining(), nullptr, oflags, l.now());
+        if (r > 0 && msg_flags) *msg_flags |= MSG_OOB;
+        if (r >= 0 && from != nullptr) *fromlen = 0;
+        return r;
+    }
     if (!udp && spans.total() == 0) return 0;  // tcp_recvmsg with len 0 returns at once
     // For UDP always ask the datagram's real length, to report MSG_TRUNC.
     const int rflags = ((flags & MSG_PEEK) ? msgflags::kPeek : 0) | (udp ? msgflags::kTrunc : 0);
@@ -345,6 +353,8 @@ long recvv(int fd, const iovec* iov, int iovcnt, sockaddr* from, socklen_t* from
             const size_t lowat = (flags & MSG_PEEK) ? 1 : static_cast<size_t>(f->rcvlowat);
             const size_t target = waitall ? spans.total() : std::min(spans.total(), lowat);
             if (r == 0 || got >= target || nonblock) return static_cast<long>(got);
+            // tcp_recvmsg stops at the urgent mark once it has read something, whatever the target.
+            if (l.stack().at_urgent_mark(f->sock)) return static_cast<long>(got);
             // Look again before sleeping: end of stream (or more data) may already be queued
             // behind what this call read, and nothing would wake us for it.
             continue;

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
@@ -61,6 +63,24 @@ void drain(int fd) {
 void notify(int fd) {
     uint64_t one = 1;
     (void)real::write(fd, &one, sizeof one);
+}
+
+// Linux sk_send_sigurg(): a new urgent pointer from the peer signals the socket's owner, set
+// with F_SETOWN(_EX) on the kernel socket at the same fd. A scan of the fd table, as urgent
+// data is rare. Under the stack lock: a handler that lands on a thread inside the library
+// runs once the lock is released (signals.h).
+void send_sigurg(const FdTable& fds, int sock) {
+    int fd = -1;
+    fds.for_each([&](int i, SocketFile* f) {
+        if (fd < 0 && f != kInternalFd && f->sock == sock) fd = i;
+    });
+    f_owner_ex owner{};
+    if (fd < 0 || real::fcntl(fd, F_GETOWN_EX, &owner) != 0 || owner.pid <= 0) return;
+    switch (owner.type) {
+        case F_OWNER_TID: syscall(SYS_tgkill, getpid(), owner.pid, SIGURG); break;
+        case F_OWNER_PGRP: kill(-owner.pid, SIGURG); break;
+        default: kill(owner.pid, SIGURG); break;
+    }
 }
 
 }  // namespace
@@ -433,6 +453,7 @@ void StackLock::acquire() {
 
 void StackLock::release() {
     Stack& s = *rt_.stack_;
+    while (const int sock = s.take_urgent_signal()) send_sigurg(rt_.fds_, sock);
     if (s.generation() != generation_) rt_.wake_waiters();
     std::optional<Instant> d = s.next_deadline();
     if (role_ == Role::kService) {

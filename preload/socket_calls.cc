@@ -466,7 +466,7 @@ long fcntl(int fd, int cmd, unsigned long arg, bool is64) {
 
 long ioctl(int fd, unsigned long request, void* arg) {
     Runtime& rt = Runtime::instance();
-    if (request != FIONBIO && request != FIONREAD && request != SIOCOUTQ) return kPassToKernel;
+    if (request != FIONBIO && request != FIONREAD && request != SIOCOUTQ && request != SIOCATMARK) return kPassToKernel;
     if (rt.mode() != Mode::kActive) return forked_child_error(fd);
     StackLock l(rt);
     SocketFile* f = l.file(fd);
@@ -479,8 +479,14 @@ long ioctl(int fd, unsigned long request, void* arg) {
         return 0;
     }
     if (arg == nullptr) return -EFAULT;
+    if (request == SIOCATMARK) {
+        if (f->kind != SocketKind::kTcp) return kPassToKernel;  // the idle UDP socket answers as the kernel would
+        const int v = l.stack().at_urgent_mark(f->sock) ? 1 : 0;
+        std::memcpy(arg, &v, sizeof v);
+        return 0;
+    }
     if (f->listening) return -EINVAL;  // as tcp_ioctl for a listening socket
-    const size_t bytes = request == FIONREAD ? l.stack().recv_queue_bytes(f->sock) : l.stack().send_queue_bytes(f->sock);
+    const size_t bytes = request == FIONREAD ? l.stack().readable_bytes(f->sock) : l.stack().send_queue_bytes(f->sock);
     const int v = static_cast<int>(std::min<size_t>(bytes, INT_MAX));
     std::memcpy(arg, &v, sizeof v);
     return 0;
@@ -602,7 +608,7 @@ long setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
     const bool lowat = level == SOL_SOCKET && name == SO_RCVLOWAT;
     const bool stack_option =
         (level == SOL_SOCKET && (name == SO_REUSEADDR || name == SO_REUSEPORT || name == SO_BROADCAST || name == SO_KEEPALIVE ||
-                                 name == SO_RCVBUF || name == SO_SNDBUF || name == SO_LINGER)) ||
+                                 name == SO_RCVBUF || name == SO_SNDBUF || name == SO_LINGER || name == SO_OOBINLINE)) ||
         (level == IPPROTO_TCP && (name == TCP_NODELAY || name == TCP_CORK || name == TCP_KEEPIDLE || name == TCP_KEEPINTVL ||
                                   name == TCP_KEEPCNT || name == TCP_USER_TIMEOUT || name == TCP_MAXSEG)) ||
         (level == IPPROTO_IP && (name == IP_TTL || name == IP_TOS || name == IP_MTU_DISCOVER));
@@ -645,6 +651,7 @@ long setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
             if (name == SO_REUSEPORT) o.reuse_port = v != 0;
             if (name == SO_BROADCAST) o.broadcast = v != 0;
             if (name == SO_KEEPALIVE) o.keepalive = v != 0;
+            if (name == SO_OOBINLINE) o.oob_inline = v != 0;
             if (name == SO_RCVBUF) o.rcvbuf = v;
             if (name == SO_SNDBUF) o.sndbuf = v;
         } else if (level == IPPROTO_TCP) {

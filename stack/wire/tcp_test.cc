@@ -129,6 +129,20 @@ TEST(TcpRepr, EmitReproducesLinuxDataSegment) {
     EXPECT_EQ(emit(r, kClient, kServer, v.payload()), copy(segment(testdata::kTcpData)));
 }
 
+TEST(TcpRepr, UrgentPointerIsBigEndianAtOffset18) {
+    TcpRepr r{.src_port = 1, .dst_port = 2, .seq = SeqNum(5), .ack = SeqNum(6),
+              .flags = {TcpFlags::kAck | TcpFlags::kUrg}, .window = 10, .urgent_pointer = 0xABCD};
+    auto out = emit(r, kClient, kServer);
+    EXPECT_EQ(std::to_integer<int>(out[13]) & 0x20, 0x20);  // URG
+    EXPECT_EQ(out[18], std::byte{0xAB});
+    EXPECT_EQ(out[19], std::byte{0xCD});
+    auto v = TcpView::parse(out);
+    ASSERT_TRUE(v);
+    EXPECT_TRUE(v->flags().urg());
+    EXPECT_EQ(v->urgent_pointer(), 0xABCD);
+    EXPECT_EQ(TcpRepr::from(*v)->urgent_pointer, 0xABCD);
+}
+
 TEST(TcpRepr, RoundTripsThroughEmit) {
     TcpRepr r{.src_port = 1, .dst_port = 65535, .seq = SeqNum(0xfffffff0), .ack = SeqNum(7),
               .flags = {TcpFlags::kAck | TcpFlags::kFin | TcpFlags::kEce}, .window = 1234, .urgent_pointer = 9};

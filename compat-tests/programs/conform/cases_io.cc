@@ -421,6 +421,97 @@ CONFORM_CASE(io_recv_oob_from_peer) {
     n = recv(fd, g_buf, 10, MSG_DONTWAIT);
     Line("recv_inline").ret(n).data(std::string(g_buf, n > 0 ? n : 0));
 }
+// Urgent data from the peer (kOob: "a", then "b" with MSG_OOB); each case first waits for it.
+int dial_urgent(bool oob_inline = false) {
+    int fd = tcp_socket();
+    if (oob_inline) setopt_int(fd, SOL_SOCKET, SO_OOBINLINE, 1);
+    sockaddr_in a = peer_addr(kOob);
+    if (connect(fd, sa(a), sizeof a) != 0) Line("dial_failed").ret(-1);
+    poll1(fd, POLLPRI, kWaitMs);
+    wait_inq(fd, oob_inline ? 2 : 1);
+    return fd;
+}
+void atmark(const char* name, int fd) {
+    int v = -1;
+    Line(name).ret(ioctl(fd, SIOCATMARK, &v)).kv("mark", v);
+}
+void recv_line(const char* name, int fd, int flags) {
+    ssize_t n = recv(fd, g_buf, 10, flags);
+    Line(name).ret(n).data(std::string(g_buf, n > 0 ? n : 0));
+}
+CONFORM_CASE(io_oob_atmark_before_and_after_the_mark) {
+    int fd = dial_urgent();
+    atmark("atmark_start", fd);
+    recv_line("recv", fd, MSG_DONTWAIT);
+    atmark("atmark_at_mark", fd);
+    recv_line("recv_oob", fd, MSG_OOB);
+    atmark("atmark_after_oob", fd);
+    recv_line("recv_past_mark", fd, MSG_DONTWAIT);
+    atmark("atmark_past", fd);
+}
+CONFORM_CASE(io_recv_oob_twice) {
+    int fd = dial_urgent();
+    recv_line("recv_oob", fd, MSG_OOB);
+    recv_line("recv_oob_again", fd, MSG_OOB);
+    Line("poll").revents(poll1(fd, POLLIN | POLLPRI, 0));
+}
+CONFORM_CASE(io_recv_oob_peek) {
+    int fd = dial_urgent();
+    recv_line("recv_oob_peek", fd, MSG_OOB | MSG_PEEK);
+    Line("poll").revents(poll1(fd, POLLIN | POLLPRI, 0));
+    recv_line("recv_oob", fd, MSG_OOB);
+    recv_line("recv_oob_again", fd, MSG_OOB);
+}
+CONFORM_CASE(io_recv_oob_inline) {
+    int fd = dial_urgent(/*oob_inline=*/true);
+    Line("poll").revents(poll1(fd, POLLIN | POLLPRI, 0));
+    int v = -1;
+    Line("fionread").ret(ioctl(fd, FIONREAD, &v)).kv("bytes", v);
+    recv_line("recv_oob", fd, MSG_OOB);
+    recv_line("recv", fd, MSG_DONTWAIT);
+    atmark("atmark", fd);
+    recv_line("recv_at_mark", fd, MSG_DONTWAIT);
+    Line("poll_after").revents(poll1(fd, POLLIN | POLLPRI, 0));
+}
+CONFORM_CASE(io_recv_waitall_stops_at_mark) {
+    int fd = dial_urgent();
+    int v = -1;
+    Line("fionread").ret(ioctl(fd, FIONREAD, &v)).kv("bytes", v);
+    recv_line("recv_waitall", fd, MSG_WAITALL);  // tcp_recvmsg stops at the mark all the same
+}
+CONFORM_CASE(io_send_oob_to_peer) {
+    int fd = dial(kOobRead);
+    Line("send").ret(send(fd, "x", 1, 0));
+    Line("send_oob").ret(send(fd, "yz", 2, MSG_OOB));
+    Line("shutdown").ret(shutdown(fd, SHUT_WR));
+    Line("peer").data(read_n(fd, 64));
+}
+CONFORM_CASE(io_sigurg_to_owner) {
+    // SIGURG is blocked and taken with sigtimedwait: the case waits for the signal itself.
+    sigset_t urg;
+    sigemptyset(&urg);
+    sigaddset(&urg, SIGURG);
+    sigprocmask(SIG_BLOCK, &urg, nullptr);
+    int fd = tcp_socket();
+    Line("setown").ret(fcntl(fd, F_SETOWN, getpid()));
+    sockaddr_in a = peer_addr(kOob);
+    Line("connect").ret(connect(fd, sa(a), sizeof a));
+    timespec wait{kWaitMs / 1000, 0};
+    Line("sigtimedwait").kv("signal", sigtimedwait(&urg, nullptr, &wait) == SIGURG ? "SIGURG" : "none");
+    poll1(fd, POLLPRI, kWaitMs);
+    recv_line("recv_oob", fd, MSG_OOB);
+}
+CONFORM_CASE(io_send_oob_udp) {
+    int fd = udp_dial(kUdpEcho);
+    Line("send_oob").ret(send(fd, "x", 1, MSG_OOB));
+}
+CONFORM_CASE(io_recv_oob_udp) {
+    int fd = udp_dial(kUdpEcho);
+    Line("send").ret(send(fd, "x", 1, 0));
+    poll1(fd, POLLIN, kWaitMs);
+    recv_line("recv_oob", fd, MSG_OOB | MSG_DONTWAIT);
+    recv_line("recv", fd, MSG_DONTWAIT);
+}
 CONFORM_CASE(io_recv_errqueue_empty) {
     int fd = dial(kEcho);
     Line("recv_errqueue").ret(recv(fd, g_buf, 10, MSG_ERRQUEUE));

@@ -23,7 +23,7 @@ using sockdiff::Line;
 enum : uint16_t {
     kEcho = 7001, kSink = 7002, kSource = 7003, kReset = 7004, kHello = 7005, kHold = 7006,
     kUdpEcho = 7007, kLate = 7008, kControl = 7009, kPeerUdpFrom = 7010, kOob = 7011,
-    kResetNow = 7012, kClosedTcp = 7999, kClosedUdp = 7998,
+    kResetNow = 7012, kOobRead = 7013, kClosedTcp = 7999, kClosedUdp = 7998,
 };
 inline constexpr size_t kSourceBytes = 200000;
 inline constexpr int kWaitMs = 3000;  // bound on waiting for something that must happen

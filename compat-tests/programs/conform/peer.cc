@@ -12,6 +12,9 @@
 //   7006 hold     never reads; closes on an RST from the client or after 30 s (not on its FIN)
 //   7008 late     after 300 ms sends "late\n", then holds
 //   7011 oob      sends "a", then "b" as urgent data (MSG_OOB), then holds
+//   7013 oobread  waits for the client's urgent data (POLLPRI), reads the urgent byte with
+//                 recv(MSG_OOB), then the stream until the client's FIN, and answers
+//                 "oob=X stream=S\n" (oob=none if no urgent data came, oob=eN on an error)
 //   7009 control  one command per line from a case:
 //        "connect PORT MODE DELAY_MS": after DELAY_MS connect to the client's address:PORT and
 //          run MODE (any of the above, or "watch": count bytes until EOF or error and report
@@ -154,6 +157,21 @@ void serve(int fd, const std::string& mode, int report_fd) {
         write_all(fd, "a", 1);
         send(fd, "b", 1, MSG_OOB | MSG_NOSIGNAL);
         hold(fd);
+    } else if (mode == "oobread") {
+        std::string oob = "none";
+        pollfd p{fd, POLLPRI, 0};
+        if (poll(&p, 1, kIdleMs) > 0 && (p.revents & POLLPRI)) {
+            char c;
+            const ssize_t n = recv(fd, &c, 1, MSG_OOB);
+            oob = n == 1 ? std::string(1, c) : "e" + std::to_string(errno);
+        }
+        std::string stream;
+        while (readable(fd)) {
+            const ssize_t n = recv(fd, buf, sizeof buf, 0);
+            if (n <= 0) break;
+            stream.append(buf, static_cast<size_t>(n));
+        }
+        say(fd, "oob=" + oob + " stream=" + stream + "\n");
     }
     close(fd);
 }
@@ -286,6 +304,7 @@ int main() {
     const std::pair<uint16_t, const char*> ports[] = {
         {7001, "echo"}, {7002, "sink"}, {7003, "source"}, {7004, "reset"}, {7005, "hello"},
         {7006, "hold"}, {7008, "late"}, {7011, "oob"},    {7012, "rstnow"}, {7009, "control"},
+        {7013, "oobread"},
     };
     for (const auto& [port, mode] : ports) std::thread(accept_loop, listen_on(SOCK_STREAM, port), mode).detach();
     std::thread(udp_echo, listen_on(SOCK_DGRAM, 7007)).detach();
