@@ -538,6 +538,7 @@ SocketInfo describe(int id, const SocketEntry& e) {
     info.wscale_ok = t.wscale_ok;
     info.snd_wscale = t.snd_wscale;
     info.rcv_wscale = t.rcv_wscale;
+    info.data_storage = t.recv_queue.storage_bytes() + t.send_queue.storage_bytes() + t.rack.storage_capacity();
     return info;
 }
 

@@ -130,6 +130,9 @@ struct SocketInfo {
     uint8_t snd_wscale = 0;      // the peer's window shift
     uint8_t rcv_wscale = 0;      // ours
     const char* cc = "";         // congestion control name, e.g. "reno"
+    // Bytes of storage held for data: the send and receive rings and the RACK records. Each is
+    // allocated on first use, so a connection that never carried data holds none.
+    size_t data_storage = 0;
 };
 
 class Stack {

@@ -19,6 +19,8 @@ public:
     size_t size() const { return size_; }
     size_t free_space() const { return capacity_ - size_; }
     bool empty() const { return size_ == 0; }
+    // Bytes of storage held: 0 until the first write, then capacity().
+    size_t storage_bytes() const { return data_ == nullptr ? 0 : capacity_; }
 
     // Appends as much of data as fits; returns the count.
     size_t append(std::span<const std::byte> data);

@@ -13,27 +13,38 @@ bool sent_after(Instant t1, SeqNum seq1, Instant t2, SeqNum seq2) { return t1 > 
 }  // namespace
 
 void Rack::split_at(SeqNum s) {
-    for (auto it = segs_.begin(); it != segs_.end(); ++it) {
-        if (!(it->start < s)) return;
-        if (s < it->end) {
-            Segment tail = *it;
+    for (size_t i = head_; i < segs_.size(); ++i) {
+        if (!(segs_[i].start < s)) return;
+        if (s < segs_[i].end) {
+            Segment tail = segs_[i];
             tail.start = s;
-            it->end = s;
-            segs_.insert(it + 1, tail);
+            segs_[i].end = s;
+            segs_.insert(segs_.begin() + static_cast<std::ptrdiff_t>(i + 1), tail);
             return;
         }
     }
 }
 
+void Rack::drop_front(size_t n) {
+    head_ += n;
+    if (head_ == segs_.size()) {
+        clear();  // keeps the capacity: the next flight reuses it
+    } else if (head_ >= 64 && head_ * 2 >= segs_.size()) {
+        // Compact once the dropped prefix outweighs what is left: amortised O(1) per record.
+        segs_.erase(segs_.begin(), segs_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
+    }
+}
+
 void Rack::on_send(SeqNum start, SeqNum end, Instant now, uint32_t tsval, bool retransmit) {
     if (!(start < end)) return;
-    if (segs_.empty() || !(start < segs_.back().end)) {
+    if (live().empty() || !(start < segs_.back().end)) {
         segs_.push_back({start, end, now, tsval, retransmit, false, false});
         return;
     }
     split_at(start);
     split_at(end);
-    for (Segment& s : segs_) {
+    for (Segment& s : live()) {
         if (s.end <= start) continue;
         if (!(s.start < end)) break;
         s.xmit = now;
@@ -49,7 +60,7 @@ void Rack::on_ack(SeqNum ack, const Scoreboard& sb, uint32_t tsecr, Instant now)
     // Records and SACK ranges are both in sequence order: one pass over each.
     const auto& ranges = sb.ranges();
     auto range = ranges.begin();
-    for (Segment& s : segs_) {
+    for (Segment& s : live()) {
         bool delivered = false;
         while (range != ranges.end() && range->right <= s.start) ++range;
         const bool covered = range != ranges.end() && range->left <= s.start && s.end <= range->right;
@@ -83,8 +94,13 @@ void Rack::on_ack(SeqNum ack, const Scoreboard& sb, uint32_t tsecr, Instant now)
             end_seq_ = s.end;
         }
     }
-    while (!segs_.empty() && segs_.front().end <= ack) segs_.pop_front();
-    if (!segs_.empty() && segs_.front().start < ack) segs_.front().start = ack;
+    size_t acked = 0;
+    for (const Segment& s : live()) {
+        if (!(s.end <= ack)) break;
+        ++acked;
+    }
+    drop_front(acked);
+    if (!live().empty() && segs_[head_].start < ack) segs_[head_].start = ack;
 }
 
 Duration Rack::reo_wnd(Duration srtt, bool in_recovery, uint32_t sacked_bytes, uint32_t mss) const {
@@ -111,7 +127,7 @@ void Rack::on_recovery_exit() {
 Rack::Detection Rack::detect_loss(Instant now, Duration reo_wnd) {
     Detection d;
     if (xmit_ts_ == Instant{0}) return d;
-    for (Segment& s : segs_) {
+    for (Segment& s : live()) {
         ++d.examined;
         if (s.sacked || s.lost) continue;
         // RFC 8985 6.2 step 5 visits only segments sent before RACK.xmit_ts; in send order the
@@ -137,14 +153,14 @@ Rack::Detection Rack::detect_loss(Instant now, Duration reo_wnd) {
 }
 
 void Rack::forget_sacks() {
-    for (Segment& s : segs_) {
+    for (Segment& s : live()) {
         s.sacked = false;
         s.lost = false;
     }
 }
 
 uint32_t Rack::next_lost(SeqNum from, SeqNum* start) const {
-    for (const Segment& s : segs_) {
+    for (const Segment& s : segments()) {
         if (!s.lost || s.end <= from) continue;
         *start = wire::seq_max(s.start, from);
         return static_cast<uint32_t>(s.end - *start);
@@ -154,7 +170,7 @@ uint32_t Rack::next_lost(SeqNum from, SeqNum* start) const {
 
 uint32_t Rack::lost_bytes() const {
     uint32_t n = 0;
-    for (const Segment& s : segs_) {
+    for (const Segment& s : segments()) {
         if (s.lost) n += static_cast<uint32_t>(s.end - s.start);
     }
     return n;
@@ -162,14 +178,14 @@ uint32_t Rack::lost_bytes() const {
 
 uint32_t Rack::retransmitted_unacked(uint32_t mss) const {
     uint32_t n = 0;
-    for (const Segment& s : segs_) {
+    for (const Segment& s : segments()) {
         if (s.retransmitted && !s.sacked && !s.lost) n += (static_cast<uint32_t>(s.end - s.start) + mss - 1) / mss;
     }
     return n;
 }
 
 bool Rack::retransmitted(SeqNum left, SeqNum right) const {
-    for (const Segment& s : segs_) {
+    for (const Segment& s : segments()) {
         if (s.end <= left) continue;
         if (!(s.start < right)) break;
         if (s.retransmitted) return true;

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <span>
 
 #include "stack/core/heap.h"
 #include "stack/core/time.h"
@@ -67,7 +67,10 @@ public:
 
     // After a retransmission timeout the receiver may have dropped what it SACKed (RFC 2018 8).
     void forget_sacks();
-    void clear() { segs_.clear(); }
+    void clear() {
+        segs_.clear();
+        head_ = 0;
+    }
 
     // The first lost byte at or after `from`, and how many lost bytes follow it in that record;
     // 0 when there is none.
@@ -85,13 +88,24 @@ public:
     Instant xmit_ts() const { return xmit_ts_; }  // RACK.xmit_ts (0: nothing delivered yet)
     SeqNum end_seq() const { return end_seq_; }   // RACK.end_seq
     Duration min_rtt() const { return min_rtt_.empty() ? Duration{0} : min_rtt_.get(); }
-    const auto& segments() const { return segs_; }
+    std::span<const Segment> segments() const { return {segs_.data() + head_, segs_.size() - head_}; }
+    // Bytes of record storage held (a connection that never sent data holds none).
+    size_t storage_capacity() const { return segs_.capacity() * sizeof(Segment); }
 
 private:
     // Splits the record holding s so that a record starts at s.
     void split_at(SeqNum s);
 
-    std::deque<Segment, heap::Allocator<Segment>> segs_;  // in sequence order, disjoint
+    std::span<Segment> live() { return {segs_.data() + head_, segs_.size() - head_}; }
+    // Drops the n oldest records (acknowledged).
+    void drop_front(size_t n);
+
+    // The records, in sequence order and disjoint, are segs_[head_, size()): acknowledged ones
+    // leave from the front by moving head_, so an ACK costs no shifting. A vector, not a deque:
+    // libstdc++'s deque allocates a map and a 512-byte node even when empty, 568 bytes for
+    // every connection (idle ones included); an empty vector owns nothing until the first send.
+    heap::Vector<Segment> segs_;
+    size_t head_ = 0;
     Instant xmit_ts_{0};        // RACK.xmit_ts
     SeqNum end_seq_;            // RACK.end_seq
     Duration rtt_{0};           // RACK.rtt

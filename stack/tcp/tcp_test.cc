@@ -113,6 +113,32 @@ TEST(TcpUrgent, OobByteCrossesBetweenTwoStacksOutOfLine) {
     EXPECT_FALSE(net.b().at_urgent_mark(c.server));
 }
 
+// Per-connection memory by design: the send and receive rings and the RACK records are
+// allocated on first use, so thousands of idle connections cost only their control blocks.
+TEST(TcpMemory, IdleEstablishedConnectionHoldsNoDataStorage) {
+    TwoStacks net;
+    Connection c = establish(net);
+    net.advance(std::chrono::seconds(5));  // the handshake's timers come and go
+    SocketInfo client, server;
+    ASSERT_EQ(net.a().socket_info(c.client, &client), 0);
+    ASSERT_EQ(net.b().socket_info(c.server, &server), 0);
+    EXPECT_STREQ(server.state, "ESTABLISHED");
+    EXPECT_EQ(client.data_storage, 0u);
+    EXPECT_EQ(server.data_storage, 0u);
+}
+
+TEST(TcpMemory, DataStorageComesWithTheFirstData) {
+    TwoStacks net;
+    Connection c = establish(net);
+    const auto up = random_bytes(1000, 3);
+    EXPECT_EQ(transfer(net, net.a(), c.client, net.b(), c.server, up), up);
+    SocketInfo client, server;
+    ASSERT_EQ(net.a().socket_info(c.client, &client), 0);
+    ASSERT_EQ(net.b().socket_info(c.server, &server), 0);
+    EXPECT_GT(client.data_storage, 0u);  // send ring and RACK records
+    EXPECT_GT(server.data_storage, 0u);  // receive ring
+}
+
 TEST(TcpHandshake, ConnectToClosedPortIsRefused) {
     TwoStacks net;
     const int s = net.a().socket(SocketKind::kTcp);
