@@ -25,6 +25,7 @@ def make_ctx(args):
     ctx = Ctx()
     ctx.here = os.path.dirname(os.path.abspath(__file__))
     ctx.build = os.path.abspath(args.build)
+    ctx.quick = args.quick
     ctx.workdir = os.path.join(os.path.abspath(args.out), "work")
     os.makedirs(ctx.workdir, exist_ok=True)
     # sockperf adds a fixed 2 s sleep before each test, iperf3 and wrk about 0.5 s.
@@ -134,15 +135,18 @@ def main():
             samples = {s.name: [] for s in sides}
             fails = {}
             t0 = time.monotonic()
-            for rep in range(repeat):
+            run_sides = [s for s in sides if w.runs_on(s)]
+            for rep in range(min(repeat, w.max_repeat or repeat)):
                 # Alternate sides, and reverse the order every other round so drift cancels.
-                order = sides if rep % 2 == 0 else list(reversed(sides))
+                order = run_sides if rep % 2 == 0 else list(reversed(run_sides))
                 for side in order:
                     if side.name in fails:
                         continue
                     lab.enter(side)
+                    t1 = time.monotonic()
                     try:
                         samples[side.name].append(w.run_once(side))
+                        log(f"  {w.name} [{side.name}]: {time.monotonic() - t1:.1f} s")
                     except Failed as e:
                         fails[side.name] = str(e)
                         log(f"  {w.name} [{side.name}]: FAIL: {e}")

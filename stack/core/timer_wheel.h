@@ -14,19 +14,21 @@
 // An entry sits at the level of the highest 6-bit group in which its tick differs from the
 // wheel's current tick, in the slot given by its own tick's bits at that group; so every entry
 // at a lower level or an earlier slot is due earlier. Entries beyond the five levels (2^30
-// ticks, about 13 days) wait in an overflow list until their block begins.
+// ticks, about 13 days) wait in an overflow vector until their block begins. Each slot is a vector
+// of its entries (cascades read them in order; an emptied slot keeps its buffer for reuse).
 // The front: the entries of the earliest tick (and any armed before its end) sit in a small
 // heap ordered by (deadline, arm order), from which earliest(), prune() and pop_due() work.
 // When it empties, the next occupied slot is found through the occupancy bitmaps; a slot of a
 // higher level cascades down as the current tick moves to its start, and a level-0 slot (one
-// tick) moves into the heap. Each entry is cascaded at most once per level.
+// tick) becomes the heap (make_heap over the slot's vector). Each entry is cascaded at most once
+// per level. Cancellation stays lazy: re-arming leaves the old entry to be pruned, so the wheel
+// holds about one entry per re-arm in the last RTO, not one per timer.
 #pragma once
 
 #include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <optional>
-#include <queue>
 #include <vector>
 
 #include "stack/core/heap.h"
@@ -47,25 +49,21 @@ public:
     static constexpr int kLevels = 5;
     static constexpr int kSpanBits = kLevelBits * kLevels;  // ticks the levels cover: 2^30
 
-    TimerWheel() {
-        for (auto& level : slots_)
-            for (auto& head : level) head = kNil;
-    }
-
     void arm(Instant when, uint64_t key) {
-        const uint64_t seq = next_seq_++;
+        const Entry e{when, next_seq_++, key};
         ++size_;
         if (tick_of(when) < front_end_) {
-            front_.push({when, seq, key});
+            front_.push_back(e);
+            std::push_heap(front_.begin(), front_.end(), Later{});
             return;
         }
-        place(new_node(when, key, seq));
+        place(e);
     }
 
     // The earliest pending deadline, stale or not (prune() first to make it exact for live
     // timers; it also makes this O(1)).
     std::optional<Instant> earliest() const {
-        if (!front_.empty()) return front_.top().when;
+        if (!front_.empty()) return front_.front().when;
         return scan_min();
     }
 
@@ -74,10 +72,8 @@ public:
         while (front_.empty()) {
             if (!refill()) return std::nullopt;
         }
-        if (front_.top().when > now) return std::nullopt;
-        const Front r = front_.top();
-        front_.pop();
-        --size_;
+        if (front_.front().when > now) return std::nullopt;
+        const Entry r = pop_front();
         return TimerEntry{r.when, r.key};
     }
 
@@ -85,10 +81,7 @@ public:
     template <class F>
     void prune(F&& is_stale) {
         for (;;) {
-            while (!front_.empty() && is_stale(TimerEntry{front_.top().when, front_.top().key})) {
-                front_.pop();
-                --size_;
-            }
+            while (!front_.empty() && is_stale(TimerEntry{front_.front().when, front_.front().key})) pop_front();
             if (!front_.empty() || !refill()) return;
         }
     }
@@ -96,19 +89,18 @@ public:
     size_t size() const { return size_; }
 
 private:
-    static constexpr uint32_t kNil = UINT32_MAX;
-
-    struct Node {
+    // Slots hold their entries inline in vectors, not in linked lists through a node pool:
+    // cascading and refilling then read memory in order instead of chasing an index per entry
+    // (the list walk's cache misses were most of the wheel's time with many connections).
+    struct Entry {
         Instant when;
-        uint64_t key;
         uint64_t seq;
-        uint32_t next;
+        uint64_t key;
     };
-    struct Front {
-        Instant when;
-        uint64_t seq;
-        uint64_t key;
-        friend bool operator>(const Front& a, const Front& b) {
+    using Slot = heap::Vector<Entry>;
+    // Heap order for front_: the top is the earliest deadline, then the earliest armed.
+    struct Later {
+        bool operator()(const Entry& a, const Entry& b) const {
             return a.when != b.when ? a.when > b.when : a.seq > b.seq;
         }
     };
@@ -118,49 +110,34 @@ private:
     // Slots of one level strictly after index g, as a bit mask.
     static uint64_t after(uint32_t g) { return g + 1 >= kSlots ? 0 : ~uint64_t{0} << (g + 1); }
 
-    uint32_t new_node(Instant when, uint64_t key, uint64_t seq) {
-        uint32_t n;
-        if (free_ != kNil) {
-            n = free_;
-            free_ = nodes_[n].next;
-            nodes_[n] = Node{when, key, seq, kNil};
-        } else {
-            n = static_cast<uint32_t>(nodes_.size());
-            nodes_.push_back(Node{when, key, seq, kNil});
-        }
-        return n;
-    }
-    void free_node(uint32_t n) {
-        nodes_[n].next = free_;
-        free_ = n;
+    Entry pop_front() {
+        std::pop_heap(front_.begin(), front_.end(), Later{});
+        const Entry r = front_.back();
+        front_.pop_back();
+        --size_;
+        return r;
     }
 
-    // Puts node n at its level relative to the current tick (its tick is not before it).
-    void place(uint32_t n) {
-        const uint64_t t = tick_of(nodes_[n].when);
+    // Puts e at its level relative to the current tick (its tick is not before it).
+    void place(const Entry& e) {
+        const uint64_t t = tick_of(e.when);
         const uint64_t diff = t <= cur_ ? 0 : t ^ cur_;
         if (diff >> kSpanBits) {
-            nodes_[n].next = overflow_;
-            overflow_ = n;
+            overflow_.push_back(e);
             return;
         }
         const int level = diff == 0 ? 0 : (63 - std::countl_zero(diff)) / kLevelBits;
         const uint32_t slot = diff == 0 ? group(cur_, 0) : group(t, level);
-        nodes_[n].next = slots_[level][slot];
-        slots_[level][slot] = n;
+        slots_[level][slot].push_back(e);
         occupied_[level] |= uint64_t{1} << slot;
     }
 
-    // Detaches a slot's list and re-places each entry relative to the (new) current tick.
-    void cascade(int level, uint32_t slot) {
-        uint32_t list = slots_[level][slot];
-        slots_[level][slot] = kNil;
-        occupied_[level] &= ~(uint64_t{1} << slot);
-        while (list != kNil) {
-            const uint32_t n = list;
-            list = nodes_[n].next;
-            place(n);
-        }
+    // Re-places every entry of `from` relative to the (new) current tick; `from` ends empty.
+    // The entries move through scratch_, so `from` may be a slot they could land in.
+    void replace_all(Slot& from) {
+        scratch_.swap(from);  // from takes scratch_'s empty buffer, keeping capacities in use
+        for (const Entry& e : scratch_) place(e);
+        scratch_.clear();
     }
 
     // Moves the entries of the earliest occupied tick into the (empty) front heap, cascading
@@ -172,15 +149,9 @@ private:
                 const auto slot = static_cast<uint32_t>(std::countr_zero(m));
                 cur_ = (cur_ & ~uint64_t{kSlots - 1}) | slot;
                 front_end_ = cur_ + 1;
-                uint32_t list = slots_[0][slot];
-                slots_[0][slot] = kNil;
+                front_.swap(slots_[0][slot]);  // front_ was empty: the slot keeps its buffer
                 occupied_[0] &= ~(uint64_t{1} << slot);
-                while (list != kNil) {
-                    const uint32_t n = list;
-                    list = nodes_[n].next;
-                    front_.push({nodes_[n].when, nodes_[n].seq, nodes_[n].key});
-                    free_node(n);
-                }
+                std::make_heap(front_.begin(), front_.end(), Later{});
                 return true;
             }
             // Above: the first occupied slot after the current one, at the lowest level that has
@@ -193,37 +164,32 @@ private:
                 const int shift = kLevelBits * (level + 1);
                 const uint64_t base = shift >= 64 ? 0 : cur_ >> shift << shift;
                 cur_ = base | (static_cast<uint64_t>(slot) << (kLevelBits * level));
-                cascade(level, slot);
+                occupied_[level] &= ~(uint64_t{1} << slot);
+                replace_all(slots_[level][slot]);
                 break;
             }
             if (level < kLevels) continue;
-            if (overflow_ == kNil) return false;
+            if (overflow_.empty()) return false;
             // Only the overflow list is left: move to the start of its earliest entry's block.
             uint64_t min_tick = UINT64_MAX;
-            for (uint32_t n = overflow_; n != kNil; n = nodes_[n].next) min_tick = std::min(min_tick, tick_of(nodes_[n].when));
+            for (const Entry& e : overflow_) min_tick = std::min(min_tick, tick_of(e.when));
             cur_ = min_tick >> kSpanBits << kSpanBits;
-            uint32_t list = overflow_;
-            overflow_ = kNil;
-            while (list != kNil) {
-                const uint32_t n = list;
-                list = nodes_[n].next;
-                place(n);
-            }
+            replace_all(overflow_);
         }
     }
 
     // The earliest deadline in the wheel, without moving anything (earliest() before prune()).
     std::optional<Instant> scan_min() const {
-        uint32_t head = kNil;
-        for (int level = 0; level < kLevels && head == kNil; ++level) {
+        const Slot* first = nullptr;
+        for (int level = 0; level < kLevels && first == nullptr; ++level) {
             const uint32_t g = group(cur_, level);
             const uint64_t m = occupied_[level] & (level == 0 ? ~uint64_t{0} << g : after(g));
-            if (m) head = slots_[level][std::countr_zero(m)];
+            if (m) first = &slots_[level][std::countr_zero(m)];
         }
-        if (head == kNil) head = overflow_;
+        if (first == nullptr) first = &overflow_;
         std::optional<Instant> min;
-        for (uint32_t n = head; n != kNil; n = nodes_[n].next)
-            if (!min || nodes_[n].when < *min) min = nodes_[n].when;
+        for (const Entry& e : *first)
+            if (!min || e.when < *min) min = e.when;
         return min;
     }
 
@@ -231,12 +197,11 @@ private:
     uint64_t front_end_ = 0;                    // entries with ticks before this are in front_
     uint64_t next_seq_ = 0;
     size_t size_ = 0;
-    uint32_t slots_[kLevels][kSlots];           // list heads (node indices), kNil when empty
+    Slot slots_[kLevels][kSlots];               // entries by level and slot
     uint64_t occupied_[kLevels] = {};           // which slots are non-empty
-    uint32_t overflow_ = kNil;                  // beyond the levels' span
-    uint32_t free_ = kNil;                      // free nodes, linked through next
-    heap::Vector<Node> nodes_;
-    std::priority_queue<Front, heap::Vector<Front>, std::greater<>> front_;
+    Slot overflow_;                             // beyond the levels' span
+    Slot scratch_;                              // a slot's entries while they cascade
+    Slot front_;                                // heap (Later) of the earliest tick's entries
 };
 
 }  // namespace ustack
