@@ -63,6 +63,8 @@ def table(doc):
         return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
     out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    out.append("(-: not run on that side in this mode; shim-tap-off runs iperf3 only, --quick"
+               " only host->peer x1)")
     if notes:
         out.append("")
         out += [f"[{i + 1}] FAIL: {n}" for i, n in enumerate(notes)]

@@ -1,4 +1,4 @@
-"""The three sides every workload runs on, all in one lab (scripts/lab.sh):
+"""The sides the workloads run on, all in one lab (scripts/lab.sh):
 
   kernel       L-host's own Linux stack on veth pkt0, with 10.78.0.2/24 added for the run
                and removed afterwards; peer L-peer eth1 10.78.0.1.
@@ -7,7 +7,8 @@
   shim-tap     the program under libustack.so on TAP tap0, bridged by br0 to veth brp,
                10.77.0.2/24; peer L-peer eth0 10.77.0.1. One bridge hop more than the others.
                TAP offloads on (the default): 64 KiB TCP segments, checksums left to the kernel.
-  shim-tap-off the same with USTACK_OFFLOADS=off: MTU-sized frames, software checksums.
+  shim-tap-off the same with USTACK_OFFLOADS=off: MTU-sized frames, software checksums
+               (iperf3 only: what the offloads change is bulk throughput).
 
 The peer is always Linux in L-peer. The primary ratio is shim-packet/kernel (same veth);
 shim-tap/shim-tap-off is what the TAP offloads gain."""
