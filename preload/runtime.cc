@@ -83,6 +83,16 @@ void send_sigurg(const FdTable& fds, int sock) {
     }
 }
 
+// ppoll's timeout for an absolute deadline (nullptr: none), written into ts.
+const timespec* time_left(std::optional<Instant> deadline, timespec* ts) {
+    if (!deadline) return nullptr;
+    Instant left = *deadline - monotonic_now();
+    if (left.count() < 0) left = Instant(0);
+    ts->tv_sec = left.count() / 1'000'000'000;
+    ts->tv_nsec = left.count() % 1'000'000'000;
+    return ts;
+}
+
 }  // namespace
 
 Instant monotonic_now() {
@@ -107,6 +117,7 @@ Waiter::~Waiter() {
         }
     }
     if (efd >= 0) {
+        thread_state().interrupt_fd = -1;  // left set if a handler jumped out of a wait
         g_runtime.fds().exchange(efd, nullptr);
         real::close(efd);
     }
@@ -388,7 +399,10 @@ void Runtime::before_program_handler() {
 }
 
 void Runtime::wake_waiters() {
-    for (Waiter* w = waiters_; w != nullptr; w = w->next) notify(w->efd);
+    for (Waiter* w = waiters_; w != nullptr; w = w->next) {
+        w->notified = true;
+        notify(w->efd);
+    }
 }
 
 void Runtime::release_file(SocketFile* file, Instant now) {
@@ -427,6 +441,7 @@ void Runtime::on_fork_child() {
         // The device fd is closed too: the child's copy only keeps the parent's device busy.
         if (device_->wait_fd() >= 0) real::close(device_->wait_fd());
         t_waiter.efd = -1;  // closed above with the other internal fds
+        thread_state().interrupt_fd = -1;
         t_waiter.linked = false;
     }
     epoll::on_fork_child();
@@ -517,9 +532,11 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
     }
     uint64_t spins = 0;
     bool slept = false;
+    t.interrupt_fd = w.efd;  // from here a handler ends the sleep (thread_state.h)
     release();
     int r;
     int saved = 0;
+    timespec ts{};
     if (t.handlers_run != handlers_before) {
         // A handler deferred while we held the lock has just run: the signal arrived during
         // this call, before it could sleep; as the kernel, the call is interrupted.
@@ -528,12 +545,20 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
     } else {
         r = 0;
         if (busy_poll) r = spin(set, n + extra, deadline, sigmask, handlers_before, &saved, &spins);
-        if (r == 0) {
+        if (r == 0 && sigmask == nullptr) {
             // A signal between the check above and the sleep would run its handler and leave
             // ppoll to sleep the whole timeout: a lost EINTR (seen under ASan's slower timing:
             // accept with SO_RCVTIMEO 2 s returned EAGAIN, not EINTR, after a 100 ms SIGALRM).
-            // So signals stay blocked from the last check until ppoll unblocks them atomically,
-            // which is what ppoll's mask is for. Synchronous faults are never blocked.
+            // The handler writes our eventfd (t.interrupt_fd), so ppoll returns at once and the
+            // check below reports the interruption. No signal mask changes: two system calls
+            // fewer on every sleep, one of them between the wakeup and the caller's data.
+            slept = true;
+            r = real::ppoll(set, n + 1 + extra, time_left(deadline, &ts), nullptr);
+            saved = errno;
+        } else if (r == 0) {
+            // The caller's own mask (ppoll, pselect, epoll_pwait) must be swapped in atomically
+            // with the sleep, so here signals stay blocked from the last check until ppoll
+            // installs that mask. Synchronous faults are never blocked.
             sigset_t blocked, old;
             sigfillset(&blocked);
             for (int sync : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) sigdelset(&blocked, sync);
@@ -542,22 +567,14 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
                 r = -1;
                 saved = EINTR;
             } else {
-                timespec ts{};
-                const timespec* tsp = nullptr;
-                if (deadline) {
-                    Instant left = *deadline - monotonic_now();
-                    if (left.count() < 0) left = Instant(0);
-                    ts.tv_sec = left.count() / 1'000'000'000;
-                    ts.tv_nsec = left.count() % 1'000'000'000;
-                    tsp = &ts;
-                }
                 slept = true;
-                r = real::ppoll(set, n + 1 + extra, tsp, sigmask != nullptr ? sigmask : &old);
+                r = real::ppoll(set, n + 1 + extra, time_left(deadline, &ts), sigmask);
                 saved = errno;
             }
             pthread_sigmask(SIG_SETMASK, &old, nullptr);
         }
     }
+    t.interrupt_fd = -1;
     acquire();  // polls the stack: what woke the driver is processed here
     if (drive) {
         t.driving = nullptr;
@@ -577,7 +594,12 @@ int StackLock::wait(pollfd* fds, nfds_t n, std::optional<Instant> deadline, cons
     if (w.next) w.next->prev = w.prev;
     w.prev = w.next = nullptr;
     w.linked = false;
-    drain(w.efd);
+    // Written since the last drain only by a releaser's wake (notified) or by a handler (which
+    // moved handlers_run); a stale count would only cost a spurious wakeup later.
+    if (w.notified || fds[n].revents != 0 || t.handlers_run != handlers_before) {
+        w.notified = false;
+        drain(w.efd);
+    }
 
     if (r < 0) return -saved;
     int kernel_ready = r - (fds[n].revents != 0 ? 1 : 0);

@@ -74,6 +74,9 @@ struct Waiter {
     Waiter* prev = nullptr;
     Waiter* next = nullptr;
     bool linked = false;
+    // Something may have written efd since it was last drained (a releaser's wake, under the
+    // lock): the wait drains it only then, not with a read that fails EAGAIN every time.
+    bool notified = false;
     ~Waiter();
 };
 

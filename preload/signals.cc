@@ -40,12 +40,23 @@ void invoke(int sig, siginfo_t* si, void* uc) {
     ThreadState& t = thread_state();
     t.last_restart = (flags & SA_RESTART) != 0;
     ++t.handlers_run;
-    if (h == nullptr) return;  // reset to default/ignore while the signal was in flight
-    Runtime::instance().before_program_handler();  // the handler may never return (siglongjmp)
-    if (flags & SA_SIGINFO) {
-        reinterpret_cast<void (*)(int, siginfo_t*, void*)>(h)(sig, si, uc);
-    } else {
-        reinterpret_cast<void (*)(int)>(h)(sig);
+    const int wake = t.interrupt_fd;
+    if (h != nullptr) {  // null: reset to default/ignore while the signal was in flight
+        Runtime::instance().before_program_handler();  // the handler may never return (siglongjmp)
+        if (flags & SA_SIGINFO) {
+            reinterpret_cast<void (*)(int, siginfo_t*, void*)>(h)(sig, si, uc);
+        } else {
+            reinterpret_cast<void (*)(int)>(h)(sig);
+        }
+    }
+    if (wake >= 0) {
+        // A wait about to sleep: end its sleep (thread_state.h). After the handler, as a
+        // blocking call inside the handler uses and drains the same eventfd.
+        t.interrupt_fd = wake;
+        const int saved = errno;
+        const uint64_t one = 1;
+        (void)real::write(wake, &one, sizeof one);
+        errno = saved;
     }
 }
 

@@ -27,6 +27,11 @@ struct ThreadState {
     // (siglongjmp). Here, not in the Waiter, because a handler must not touch a thread_local
     // with a destructor (its first use registers the destructor, which allocates).
     Waiter* driving = nullptr;
+    // The thread's waiter eventfd from just before a blocking wait drops the stack lock until
+    // its ppoll returns (-1 otherwise). A program handler that runs meanwhile writes it, so a
+    // signal that lands after the wait's last check and before ppoll sleeps still ends the
+    // sleep at once (StackLock::wait), without blocking signals around ppoll.
+    int interrupt_fd = -1;
 };
 
 inline ThreadState& thread_state() {
