@@ -202,6 +202,16 @@ int Runtime::move_high(int fd) {
     return moved;
 }
 
+int Runtime::shared_idle_socket(bool nonblocking) {
+    int& s = shared_idle_[nonblocking ? 1 : 0];
+    if (s < 0) {
+        const int fd = real::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+        if (fd < 0) return -errno;
+        s = move_high(fd);
+    }
+    return s;
+}
+
 bool Runtime::bring_up() {
     ConfigResult cr = parse_config([](const char* name) -> const char* { return getenv(name); });
     if (!cr.ok()) {
@@ -442,6 +452,7 @@ void Runtime::on_fork_child() {
         if (device_->wait_fd() >= 0) real::close(device_->wait_fd());
         t_waiter.efd = -1;  // closed above with the other internal fds
         thread_state().interrupt_fd = -1;
+        shared_idle_[0] = shared_idle_[1] = -1;
         t_waiter.linked = false;
     }
     epoll::on_fork_child();

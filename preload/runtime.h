@@ -115,6 +115,11 @@ public:
     // program). Returns its new number.
     int adopt_internal(int fd) { return move_high(fd); }
 
+    // The shared idle TCP socket (blocking or O_NONBLOCK) that accepted connections' fds
+    // duplicate (idle_socket.h), made on first use as an internal fd; -errno if it cannot be
+    // made. Under the lock.
+    int shared_idle_socket(bool nonblocking);
+
     // Writes every blocked thread's waiter (under the lock): something they wait for may have
     // changed that the stack's generation does not show (an epoll_ctl).
     void wake_waiters();
@@ -158,6 +163,7 @@ private:
     int timer_fd_ = -1;                        // CLOCK_MONOTONIC timerfd, absolute
     int control_fd_ = -1;                      // eventfd: wakes the service thread
     Instant armed_{Instant::max()};            // what timer_fd_ is armed for; max: disarmed
+    int shared_idle_[2] = {-1, -1};            // shared_idle_socket(): [0] blocking, [1] O_NONBLOCK
     Waiter* waiters_ = nullptr;                // threads blocked on stack readiness
     Waiter* driver_ = nullptr;                 // the waiter sleeping on the device fd, if any
     std::atomic<Waiter*> interrupted_driver_{nullptr};  // set by a handler on the driver's thread

@@ -14,6 +14,7 @@
 #include "preload/calls.h"
 #include "preload/calls_internal.h"
 #include "preload/epoll.h"
+#include "preload/idle_socket.h"
 #include "preload/inherited_options.h"
 #include "preload/kernel_listener.h"
 #include "preload/log.h"
@@ -84,6 +85,7 @@ long socket(int domain, int type, int protocol) {
 // wakes, finds the fd no longer a stack fd, and fails with EBADF.
 void hand_over(StackLock& l, int fd, SocketFile* f) {
     Runtime& rt = l.runtime();
+    (void)idle_socket::own(l, fd, f);  // renew() gave it its own; this is only a safeguard
     if (f->watchers != nullptr) epoll::file_handed_over(f);
     kernel_listener::release(f);  // the kernel socket itself stays, listening if it was
     if (f->fd_refs == 1) {
@@ -107,6 +109,8 @@ namespace {
 // tcp_disconnect does). Threads blocked on the old socket wake and look again.
 int renew(StackLock& l, int fd, SocketFile* f, bool reset_first) {
     Stack& s = l.stack();
+    // A fresh socket may bind, listen or move to the kernel: its kernel socket must be its own.
+    if (int r = idle_socket::own(l, fd, f); r < 0) return r;
     kernel_listener::stop(fd, f);
     const SocketOptions kept = f->options;
     if (reset_first && f->kind == SocketKind::kTcp) {
@@ -280,12 +284,16 @@ long accept(int fd, sockaddr* addr, socklen_t* len, int flags) {
         const int id = l.stack().accept(f->sock, &peer, l.now());
         if (f->watchers != nullptr) epoll::received(f, 0, l.stack().poll_events(f->sock) & readiness::kIn);
         if (id >= 0) {
-            const int nfd = real::socket(AF_INET, SOCK_STREAM | flags, 0);
+            // Options inherited from the listener live on a kernel socket of the connection's
+            // own; otherwise a duplicate of the shared idle socket will do (idle_socket.h).
+            const bool own_socket = f->inheritable_set != 0;
+            int nfd = own_socket ? real::socket(AF_INET, SOCK_STREAM | flags, 0)
+                                 : idle_socket::attach_shared(l, flags & SOCK_NONBLOCK, flags & SOCK_CLOEXEC);
+            if (own_socket && nfd < 0) nfd = -errno;
             if (nfd < 0 || !rt.fds().fits(nfd)) {
-                const int err = nfd < 0 ? errno : EMFILE;
                 if (nfd >= 0) real::close(nfd);
                 l.stack().close(id, l.now());  // the connection is lost, as when the kernel fails to allocate
-                return -err;
+                return nfd < 0 ? nfd : -EMFILE;
             }
             auto* nf = new SocketFile;
             nf->sock = id;
@@ -293,6 +301,7 @@ long accept(int fd, sockaddr* addr, socklen_t* len, int flags) {
             nf->type = SOCK_STREAM;
             nf->fd_refs = 1;
             nf->nonblocking = (flags & SOCK_NONBLOCK) != 0;
+            nf->shares_idle_socket = !own_socket;
             nf->options = l.stack().get_options(id);
             inherit_options(fd, f, nfd, nf);
             rt.fds().exchange(nfd, nf);
@@ -434,6 +443,20 @@ long dup3(int oldfd, int newfd, int flags, bool is_dup2) {
     return n;
 }
 
+namespace {
+// fcntl commands that read, or change only the fd (not the open file description or the
+// socket), so a shared idle socket serves them as well as a socket of its own.
+bool fcntl_leaves_kernel_side(int cmd) {
+    switch (cmd) {
+        case F_GETFD: case F_SETFD: case F_GETFL: case F_GETOWN: case F_GETOWN_EX: case F_GETSIG:
+        case F_GETLK: case F_OFD_GETLK: case F_GETLEASE: case F_GETPIPE_SZ: case F_GET_SEALS:
+            return true;
+        default:
+            return false;
+    }
+}
+}  // namespace
+
 long fcntl(int fd, int cmd, unsigned long arg, bool is64) {
     Runtime& rt = Runtime::instance();
     auto real_fcntl = [&]() -> int { return is64 ? real::fcntl64(fd, cmd, arg) : real::fcntl(fd, cmd, arg); };
@@ -451,30 +474,45 @@ long fcntl(int fd, int cmd, unsigned long arg, bool is64) {
         if (n < 0) return -errno;
         return share(&l, n, f);
     }
-    if (cmd == F_SETFL && rt.mode() == Mode::kActive) {
+    if (rt.mode() != Mode::kActive || fcntl_leaves_kernel_side(cmd)) return kPassToKernel;
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    if (f == nullptr) return kPassToKernel;
+    if (cmd == F_SETFL) {
         // The kernel fd gets the flags too (it is what F_GETFL reports, and what a handed-over
         // socket keeps); the open file description's O_NONBLOCK is what stack calls obey.
-        StackLock l(rt);
-        SocketFile* f = l.file(fd);
-        if (f == nullptr) return kPassToKernel;
+        const bool nonblocking = (arg & O_NONBLOCK) != 0;
+        constexpr unsigned long kOtherSettable = O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME;  // setfl()
+        if ((arg & kOtherSettable) == 0 && idle_socket::set_nonblocking_shared(l, fd, f, nonblocking)) return 0;
+        if (int r = idle_socket::own(l, fd, f); r < 0) return r;
         if (real_fcntl() != 0) return -errno;
-        f->nonblocking = (arg & O_NONBLOCK) != 0;
+        f->nonblocking = nonblocking;
         return 0;
     }
+    // F_SETOWN, F_SETSIG, leases, locks...: they would change the shared idle socket.
+    if (int r = idle_socket::own(l, fd, f); r < 0) return r;
     return kPassToKernel;
 }
 
 long ioctl(int fd, unsigned long request, void* arg) {
     Runtime& rt = Runtime::instance();
-    if (request != FIONBIO && request != FIONREAD && request != SIOCOUTQ && request != SIOCATMARK) return kPassToKernel;
+    const bool ours = request == FIONBIO || request == FIONREAD || request == SIOCOUTQ || request == SIOCATMARK;
+    if (!ours && rt.mode() != Mode::kActive) return kPassToKernel;
     if (rt.mode() != Mode::kActive) return forked_child_error(fd);
     StackLock l(rt);
     SocketFile* f = l.file(fd);
     if (f == nullptr) return kPassToKernel;
+    if (!ours) {  // the kernel socket answers; it may change it, so it must be f's own
+        if (int r = idle_socket::own(l, fd, f); r < 0) return r;
+        return kPassToKernel;
+    }
     if (request == FIONBIO) {
-        if (real::ioctl(fd, request, arg) != 0) return -errno;
+        if (arg == nullptr) return -EFAULT;
         int on = 0;
         std::memcpy(&on, arg, sizeof on);
+        if (idle_socket::set_nonblocking_shared(l, fd, f, on != 0)) return 0;
+        if (int r = idle_socket::own(l, fd, f); r < 0) return r;
+        if (real::ioctl(fd, request, arg) != 0) return -errno;
         f->nonblocking = on != 0;
         return 0;
     }
@@ -601,9 +639,16 @@ long getsockopt(int fd, int level, int name, void* val, socklen_t* len) {
 
 long setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
     Runtime& rt = Runtime::instance();
+    if (rt.mode() != Mode::kActive) return real::setsockopt(fd, level, name, val, len) == 0 ? 0 : -errno;
+    StackLock l(rt);
+    SocketFile* f = l.file(fd);
+    // The kernel socket stores the option (getsockopt asks it): it must be this socket's own.
+    if (f != nullptr) {
+        if (int r = idle_socket::own(l, fd, f); r < 0) return r;
+    }
     // The kernel is the oracle for validation: if it refuses the option, so do we.
     if (real::setsockopt(fd, level, name, val, len) != 0) return -errno;
-    if (rt.mode() != Mode::kActive) return 0;
+    if (f == nullptr) return 0;
     const bool timeouts = level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO);
     const bool lowat = level == SOL_SOCKET && name == SO_RCVLOWAT;
     const bool stack_option =
@@ -614,10 +659,6 @@ long setsockopt(int fd, int level, int name, const void* val, socklen_t len) {
         (level == IPPROTO_IP && (name == IP_TTL || name == IP_TOS || name == IP_MTU_DISCOVER));
     const uint32_t inherit_bit = options::inherited_bit(level, name);
     if (!timeouts && !stack_option && !lowat && inherit_bit == 0) return 0;
-
-    StackLock l(rt);
-    SocketFile* f = l.file(fd);
-    if (f == nullptr) return 0;
     f->inheritable_set |= inherit_bit;
     if (timeouts) {
         timeval tv{};

@@ -34,6 +34,9 @@ struct SocketFile : heap::HeapObject {
     // The internal duplicate of the kernel socket while it listens beside the stack
     // (kernel_listener.h), else -1.
     int kernel_listener = -1;
+    // Its fds duplicate one of the runtime's shared idle sockets, not a kernel socket of its
+    // own (an accepted connection nothing has changed the kernel side of; idle_socket.h).
+    bool shares_idle_socket = false;
     uint32_t inheritable_set = 0;  // bits of options::kInherited the program set (accept copies them)
     EpollEntry* watchers = nullptr;  // its registrations in epoll sets (epoll.h; also under Epoll::mu_)
 };
