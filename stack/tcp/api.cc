@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "stack/tcp/receive.h"
 #include "stack/wire/tcp.h"
 
 namespace ustack {
@@ -239,11 +240,12 @@ ssize_t recv(Stack::Impl& s, SocketEntry& e, std::span<const MutableBytes> data,
             t.bytes_read += copied;
             autotune_receive_buffer(s, e);
             // RFC 9293 3.8.6.2.2 / RFC 1122 4.2.3.3: tell the peer when the window has opened
-            // by a useful amount, so a sender stalled on it resumes.
+            // by a useful amount, so a sender stalled on it resumes. A reader that fell behind
+            // also owes the ACK its data did not get on arrival (receive.h).
             const uint32_t capacity = static_cast<uint32_t>(t.recv_queue.capacity());
             const uint32_t new_wnd = static_cast<uint32_t>(t.recv_queue.free_space());
-            if (t.synchronized() && !t.fin_received && old_wnd < capacity / 2 &&
-                new_wnd - old_wnd >= std::min<uint32_t>(capacity / 2, 2u * t.snd_mss)) {
+            const bool window_opened = old_wnd < capacity / 2 && new_wnd - old_wnd >= std::min<uint32_t>(capacity / 2, 2u * t.snd_mss);
+            if (t.synchronized() && !t.fin_received && (window_opened || read_owes_ack(t))) {
                 t.ack_pending = true;
                 s.tcp_output(t);
             }

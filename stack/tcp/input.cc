@@ -407,8 +407,9 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
             // a hole; Linux also ACKs every segment in quick-ack mode at the start.
             // A segment longer than the MSS is several the device merged (GRO, TSO on a
             // local sender): it counts as (at least) two, so it is ACKed at once.
+            // A reader that falls behind is ACKed on its reads instead (window_advances_enough).
             c.unacked_segments += payload.size() > c.snd_mss ? 2 : 1;
-            if (d.filled_hole || c.quickack || c.unacked_segments >= 2 || d.clipped) {
+            if (d.filled_hole || c.quickack || d.clipped || (c.unacked_segments >= 2 && tcp::window_advances_enough(c))) {
                 c.ack_pending = true;
             } else if (c.delack_deadline == Instant{0}) {
                 tcp_arm(c, tcp::TimerKind::kDelayedAck, now + tcp::kDelayedAckTimeout);

@@ -60,4 +60,15 @@ void note_out_of_order(Tcb& t, SeqNum seq) {
     t.sack_recent_count = n;
 }
 
+bool window_advances_enough(const Tcb& t) {
+    const uint32_t half = static_cast<uint32_t>(t.recv_queue.capacity() / 2);
+    const uint32_t now = std::min(static_cast<uint32_t>(t.recv_queue.free_space()), half);
+    const uint32_t offered = t.rcv_adv > t.last_ack_sent ? static_cast<uint32_t>(t.rcv_adv - t.last_ack_sent) : 0;
+    return now >= std::min(offered, half);
+}
+
+bool read_owes_ack(const Tcb& t) {
+    return t.unacked_segments > 0 && t.rcv_nxt > t.last_ack_sent && static_cast<uint32_t>(t.rcv_nxt - t.last_ack_sent) > t.snd_mss;
+}
+
 }  // namespace ustack::tcp

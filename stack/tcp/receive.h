@@ -25,4 +25,18 @@ size_t reassembly_range_of(const Tcb& t, SeqNum seq);
 // the others follow most recently reported first (RFC 2018 4, as Linux orders them).
 void note_out_of_order(Tcb& t, SeqNum seq);
 
+// In-order data arrived with two or more segments' worth unacknowledged (RFC 5681 4.2): ACK
+// at once only if the window's right edge would move at least as far as rcv_nxt did since
+// the last ACK, i.e. the application keeps up (Linux __tcp_ack_snd_check: "right edge of
+// window advances far enough, tcp_recvmsg() will send ACK otherwise"). A reader that falls
+// behind gets its ACK with its next read (read_owes_ack) or from the delayed-ACK timer, one
+// ACK per read instead of one per arriving frame and another per read. Linux's window is
+// min(free space, rcv_ssthresh), which stays put while the buffer is mostly free; we model
+// that as at most half the buffer, so the rule bites only once more than half is unread.
+bool window_advances_enough(const Tcb& t);
+
+// After the application read: the ACK a lagging reader was owed, when more than a segment is
+// unacknowledged (Linux tcp_cleanup_rbuf).
+bool read_owes_ack(const Tcb& t);
+
 }  // namespace ustack::tcp

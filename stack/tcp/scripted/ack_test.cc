@@ -3,6 +3,7 @@
 // of order.
 #include <gtest/gtest.h>
 
+#include "stack/tcp/tcb.h"
 #include "stack/tcp/testing/scripted_peer.h"
 
 namespace ustack::tcp::testing {
@@ -91,6 +92,39 @@ TEST(TcpDelayedAck, DataToSendCarriesTheAck) {
     c.app_send(50);
     c.expect_segment({.seq = 1, .ack = next + 100, .flags = "P.", .len = 50});
     c.expect_nothing_for(milliseconds(60));                           // the 40 ms timer was cancelled
+}
+
+TEST(TcpDelayedAck, AReaderThatFallsBehindIsAckedOnItsReads) {
+    // Linux __tcp_ack_snd_check: every second segment is ACKed at once only while the window's
+    // right edge keeps moving; once more than half the buffer waits unread, the ACK waits for
+    // the application's next read (tcp_cleanup_rbuf), or the 40 ms timer, and goes once.
+    uint32_t next = 0;
+    auto c = past_quickack(&next);
+    const size_t half = tcp::kDefaultBufferBytes / 2;  // the default buffer: nothing autotuned it
+    size_t unread = 0;
+    while (unread + 2 * kSeg <= half) {  // the reader keeps up on paper: ACK every second segment
+        c.inject({.seq = next, .ack = 1, .payload_len = kSeg});
+        c.inject({.seq = next + kSeg, .ack = 1, .payload_len = kSeg});
+        next += 2 * kSeg;
+        unread += 2 * kSeg;
+        c.expect_segment({.seq = 1, .ack = next, .flags = ".", .len = 0});
+    }
+    for (int i = 0; i < 4; ++i) {  // more than half unread: no ACK on arrival
+        c.inject({.seq = next, .ack = 1, .payload_len = kSeg});
+        next += kSeg;
+        unread += kSeg;
+    }
+    EXPECT_EQ(c.pending(), 0u);
+    EXPECT_EQ(c.app_recv(kSeg), kSeg);  // one read: the owed ACK goes with it, once
+    c.expect_segment({.seq = 1, .ack = next, .flags = ".", .len = 0});
+    c.expect_nothing_for(milliseconds(100));
+    // Unread data and no read: the delayed-ACK timer still answers within 40 ms.
+    c.inject({.seq = next, .ack = 1, .payload_len = kSeg});
+    c.inject({.seq = next + kSeg, .ack = 1, .payload_len = kSeg});
+    next += 2 * kSeg;
+    c.expect_nothing_for(milliseconds(39));
+    c.advance(milliseconds(1));
+    c.expect_segment({.seq = 1, .ack = next, .flags = ".", .len = 0});
 }
 
 }  // namespace
