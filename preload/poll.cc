@@ -8,6 +8,7 @@
 // when one of its stack entries is ready (epoll.h).
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "preload/calls.h"
@@ -77,8 +78,10 @@ long poll(pollfd* fds, nfds_t n, std::optional<Duration> timeout, const sigset_t
     }
     auto finish = [&](int stack_ready) -> long {
         // One look at the kernel fds, without waiting. An epoll fd may be ready on both sides:
-        // count it once.
-        int k = real::poll(kfds, n, 0);
+        // count it once. With none among them (select over stack sockets only, as iperf3's
+        // loop) there is nothing to look at: no system call.
+        const bool any_kernel = std::any_of(kfds, kfds + n, [](const pollfd& p) { return p.fd >= 0; });
+        int k = any_kernel ? real::poll(kfds, n, 0) : 0;
         if (k < 0) return -errno;
         for (nfds_t i = 0; i < n; ++i) {
             if (kfds[i].fd < 0) continue;
