@@ -45,6 +45,10 @@ constexpr int kHighFdBand = 64;
 // more kernel fds than this leaves the device to the service thread.
 constexpr nfds_t kDriverSetMax = 64;
 
+// A driver that wakes leaves the device unwatched for this long at most before the service
+// thread takes it back (Runtime::stop_driving): the hand-back tick's period.
+constexpr long kHandBackTickNs = 1'000'000;
+
 // The waiter of the calling thread. initial-exec TLS: no allocation, usable in any context.
 __attribute__((tls_model("initial-exec"))) thread_local Waiter t_waiter;
 
@@ -275,14 +279,16 @@ bool Runtime::bring_up() {
     int epfd = epoll_create1(EPOLL_CLOEXEC);
     int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     int cfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (epfd < 0 || tfd < 0 || cfd < 0) {
-        USTACK_LOG_ERROR("cannot create the service thread's epoll/timerfd/eventfd (%s); raise RLIMIT_NOFILE", strerrordesc_np(errno));
-        for (int fd : {epfd, tfd, cfd}) if (fd >= 0) real::close(fd);
+    int kfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (epfd < 0 || tfd < 0 || cfd < 0 || kfd < 0) {
+        USTACK_LOG_ERROR("cannot create the service thread's epoll/timerfds/eventfd (%s); raise RLIMIT_NOFILE", strerrordesc_np(errno));
+        for (int fd : {epfd, tfd, cfd, kfd}) if (fd >= 0) real::close(fd);
         return false;
     }
     epoll_fd_ = move_high(epfd);
     timer_fd_ = move_high(tfd);
     control_fd_ = move_high(cfd);
+    tick_fd_ = move_high(kfd);
     const int dev_fd = device->wait_fd();
     // The device opened its fd at the lowest free number; we cannot renumber an fd the
     // device object holds, so it is only protected (README: residual risk).
@@ -290,7 +296,7 @@ bool Runtime::bring_up() {
 
     epoll_event ev{};
     ev.events = EPOLLIN;
-    for (int fd : {dev_fd, timer_fd_, control_fd_}) {
+    for (int fd : {dev_fd, timer_fd_, control_fd_, tick_fd_}) {
         if (fd < 0) continue;
         ev.data.fd = fd;
         if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -347,14 +353,38 @@ void Runtime::service_loop() {
             USTACK_LOG_ERROR("service thread: epoll_wait failed (%s); timers now only run during calls", strerrordesc_np(errno));
             return;
         }
+        bool ticked = false;
         for (int i = 0; i < n; ++i) {
-            if (evs[i].data.fd == timer_fd_ || evs[i].data.fd == control_fd_) drain(evs[i].data.fd);
+            const int fd = evs[i].data.fd;
+            if (fd == timer_fd_ || fd == control_fd_ || fd == tick_fd_) drain(fd);
+            if (fd == tick_fd_) ticked = true;
         }
         StackLock lock(*this, StackLock::Role::kService);  // polls the stack; rearms on release
         // A handler ran on the driver's thread and may have jumped out of its wait: the device
         // is ours again (the driver, if it returns, finds driver_ changed and leaves it).
-        if (Waiter* w = interrupted_driver_.exchange(nullptr)) stop_driving(w);
+        if (Waiter* w = interrupted_driver_.exchange(nullptr)) {
+            stop_driving(w);
+            if (driver_ == nullptr && !service_watches_device_) watch_device();
+        }
+        if (ticked) hand_back_tick();
     }
+}
+
+// Under the lock, on the service thread. The lock's acquisition has just polled the device, so
+// nothing waited more than a tick. A driver asleep on the device now restarts the tick when it
+// wakes; a device nobody drove for a whole tick goes back to the service thread.
+void Runtime::hand_back_tick() {
+    if (driver_ == nullptr && !service_watches_device_ && driven_since_tick_) {
+        driven_since_tick_ = false;
+        return;  // still in use: look again next tick
+    }
+    if (driver_ == nullptr && !service_watches_device_) {
+        watch_device();
+        ++counters_.device_hand_backs;
+    }
+    if (!tick_on_) return;
+    const itimerspec off{};
+    if (timerfd_settime(tick_fd_, 0, &off, nullptr) == 0) tick_on_ = false;
 }
 
 void Runtime::arm_timer(std::optional<Instant> deadline) {
@@ -371,6 +401,7 @@ void Runtime::arm_timer(std::optional<Instant> deadline) {
 
 void Runtime::become_driver(Waiter* w) {
     driver_ = w;
+    driven_since_tick_ = true;
     if (!service_watches_device_) return;
     epoll_event ev{};
     ev.events = 0;  // EPOLLERR/EPOLLHUP only
@@ -385,7 +416,25 @@ void Runtime::stop_driving(Waiter* w) {
     // deposed for it).
     Waiter* expected = w;
     interrupted_driver_.compare_exchange_strong(expected, nullptr);
-    if (service_watches_device_) return;
+    if (service_watches_device_ || tick_on_) return;
+    // The device stays unwatched: a thread that has just woken from a blocking call usually
+    // blocks again within microseconds (a request-response loop sleeps once per message), and
+    // handing the device to the service thread and taking it back cost two epoll_ctl calls
+    // per sleep, besides waking the service thread for frames that arrive in between. Until
+    // someone drives again, every call still polls the device inline, and the tick (at most
+    // kHandBackTickNs away) has the service thread poll it and, if nobody drove for a whole
+    // tick, take it back.
+    itimerspec tick{};
+    tick.it_value.tv_nsec = kHandBackTickNs;
+    tick.it_interval.tv_nsec = kHandBackTickNs;
+    if (timerfd_settime(tick_fd_, 0, &tick, nullptr) == 0) {
+        tick_on_ = true;
+        return;
+    }
+    watch_device();
+}
+
+void Runtime::watch_device() {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = device_->wait_fd();

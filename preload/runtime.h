@@ -23,7 +23,12 @@
 //   (device -> service thread -> waiter eventfd), as Onload's "the blocked thread drives the
 //   stack". Other waiters keep only their eventfd (no herd); the lock's release wakes them as
 //   before. The service thread keeps the timerfd and the control eventfd, and gets the device
-//   back (level-triggered, so nothing already queued is lost) when the driver stops waiting.
+//   back (level-triggered, so nothing already queued is lost) once nobody drives it: a driver
+//   that wakes leaves the device unwatched, as it usually sleeps again within microseconds
+//   (two epoll_ctl calls per sleep saved, and no service-thread wakeup for frames that arrive
+//   in between); a periodic timerfd (the hand-back tick, 1 ms) then has the service thread
+//   poll the device, and take it back after a tick in which nobody became the driver. So a
+//   frame waits at most a tick while the program is outside the library.
 //   A program handler that runs on the driver's thread may never return into the wait (a
 //   siglongjmp): so before it runs, the trampoline has the service thread take the device back
 //   (before_program_handler), and the driver, if it does return, just finds it taken.
@@ -153,6 +158,8 @@ private:
     // Under mu_: w starts or stops sleeping on the device fd in the service thread's place.
     void become_driver(Waiter* w);
     void stop_driving(Waiter* w);
+    void watch_device();     // under mu_: the service thread sleeps on the device fd again
+    void hand_back_tick();   // under mu_, service thread: tick_fd_ fired
 
     std::mutex mu_;  // the stack lock: guards everything below and every SocketFile
     std::atomic<Mode> mode_{Mode::kUnset};
@@ -162,6 +169,9 @@ private:
     int epoll_fd_ = -1;                        // the service thread's wait set
     int timer_fd_ = -1;                        // CLOCK_MONOTONIC timerfd, absolute
     int control_fd_ = -1;                      // eventfd: wakes the service thread
+    int tick_fd_ = -1;                         // periodic timerfd while the device is nobody's
+    bool tick_on_ = false;                     // tick_fd_ is armed
+    bool driven_since_tick_ = false;           // become_driver ran since the last tick
     Instant armed_{Instant::max()};            // what timer_fd_ is armed for; max: disarmed
     int shared_idle_[2] = {-1, -1};            // shared_idle_socket(): [0] blocking, [1] O_NONBLOCK
     Waiter* waiters_ = nullptr;                // threads blocked on stack readiness
