@@ -404,12 +404,14 @@ void Stack::Impl::handle_tcp(const wire::Ipv4View& ip, bool checksum_partial) {
         if (d.advanced > 0) wake();
         if (d.in_order) {
             // RFC 5681 4.2: ACK at least every second full segment; immediately when filling
-            // a hole; Linux also ACKs every segment in quick-ack mode at the start.
+            // a hole; Linux also ACKs every segment in quick-ack mode at the start, unless the
+            // connection is interactive (pingpong: the ACK will ride on the reply).
             // A segment longer than the MSS is several the device merged (GRO, TSO on a
             // local sender): it counts as (at least) two, so it is ACKed at once.
             // A reader that falls behind is ACKed on its reads instead (window_advances_enough).
             c.unacked_segments += payload.size() > c.snd_mss ? 2 : 1;
-            if (d.filled_hole || c.quickack || d.clipped || (c.unacked_segments >= 2 && tcp::window_advances_enough(c))) {
+            c.last_data_received = now;
+            if (d.filled_hole || (c.quickack && !c.pingpong) || d.clipped || (c.unacked_segments >= 2 && tcp::window_advances_enough(c))) {
                 c.ack_pending = true;
             } else if (c.delack_deadline == Instant{0}) {
                 tcp_arm(c, tcp::TimerKind::kDelayedAck, now + tcp::kDelayedAckTimeout);

@@ -123,7 +123,11 @@ void Stack::Impl::tcp_send_segment(Tcb& t, SeqNum seq, uint8_t flags, uint32_t p
         r.emit(out, t.local.addr, t.remote.addr, payload_len);
     });
     ++counters.tcp_tx_segments;
-    if (payload_len > 0) t.last_data_sent = now;
+    if (payload_len > 0) {
+        t.last_data_sent = now;
+        // Linux tcp_event_data_sent: a reply within the delayed-ACK timeout of the request.
+        if (t.last_data_received != Instant{0} && now - t.last_data_received < tcp::kDelayedAckTimeout) t.pingpong = true;
+    }
     if (seq < t.snd_max && (payload_len > 0 || (flags & (TcpFlags::kSyn | TcpFlags::kFin)))) {
         ++counters.tcp_retransmits;
         ++t.total_retransmits;

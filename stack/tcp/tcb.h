@@ -124,6 +124,11 @@ struct Tcb : heap::HeapObject {
     bool ack_pending = false;    // send an ACK at the next output
     int unacked_segments = 0;    // in-order segments received since our last ACK
     bool quickack = true;        // ACK every segment at the start, as Linux does
+    // Linux's pingpong (interactive) mode: we sent data within a delayed-ACK timeout of the
+    // last data we received, so the ACK of the next request is likely to ride on its reply;
+    // quick ACKs stop (Linux tcp_in_quickack_mode). Left when the delayed ACK timer fires.
+    bool pingpong = false;
+    Instant last_data_received{0};  // Linux icsk_ack.lrcvtime
 
     // Timers (0 = off).
     Instant rto_deadline{0};

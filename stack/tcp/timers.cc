@@ -207,6 +207,7 @@ void Stack::Impl::run_tcp_timer(const TimerEntry& e) {
     deadline_of(t, kind) = Instant{0};
     switch (kind) {
         case TimerKind::kDelayedAck:
+            t.pingpong = false;  // no reply carried the ACK: not interactive after all (Linux tcp_delack_timer_handler)
             t.ack_pending = true;
             tcp_output(t);
             return;

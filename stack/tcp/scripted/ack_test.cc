@@ -94,6 +94,40 @@ TEST(TcpDelayedAck, DataToSendCarriesTheAck) {
     c.expect_nothing_for(milliseconds(60));                           // the 40 ms timer was cancelled
 }
 
+TEST(TcpDelayedAck, RequestsOfAnInteractiveConnectionAreNotQuickAcked) {
+    // Linux's pingpong mode (tcp_event_data_sent, tcp_in_quickack_mode): once the application
+    // replies within the delayed-ACK timeout of a request, quick ACKs stop even at the start of
+    // the connection; the next request's ACK waits for the reply and rides on it. Without
+    // this every request of a ping-pong costs a pure ACK as well (sockperf, HTTP keep-alive).
+    auto c = ScriptedPeer::passive({.handshake_rtt = milliseconds(20)});
+    c.inject({.seq = 1, .ack = 1, .payload_len = 64});
+    c.expect_segment({.seq = 1, .ack = 65, .flags = ".", .len = 0});  // quick ACK: not interactive yet
+    EXPECT_EQ(c.app_recv(), 64u);
+    c.app_send(64);
+    c.expect_segment({.seq = 1, .ack = 65, .flags = "P.", .len = 64});
+    c.inject({.seq = 65, .ack = 65, .payload_len = 64});
+    c.expect_nothing_for(milliseconds(5));  // no pure ACK for the second request
+    EXPECT_EQ(c.app_recv(), 64u);
+    c.app_send(64);
+    c.expect_segment({.seq = 65, .ack = 129, .flags = "P.", .len = 64});
+}
+
+TEST(TcpDelayedAck, AnInteractiveConnectionLeavesPingpongWhenTheDelayedAckFires) {
+    // Linux tcp_delack_timer_handler: a delayed ACK that no reply carried ends pingpong mode,
+    // so the quick ACKs of the connection's start come back.
+    auto c = ScriptedPeer::passive({.handshake_rtt = milliseconds(20)});
+    c.inject({.seq = 1, .ack = 1, .payload_len = 64});
+    c.expect_segment({.seq = 1, .ack = 65, .flags = ".", .len = 0});
+    EXPECT_EQ(c.app_recv(), 64u);
+    c.app_send(64);
+    c.expect_segment({.seq = 1, .ack = 65, .flags = "P.", .len = 64});
+    c.inject({.seq = 65, .ack = 65, .payload_len = 64});
+    c.advance(milliseconds(40));
+    c.expect_segment({.seq = 65, .ack = 129, .flags = ".", .len = 0});  // the delayed ACK, alone
+    c.inject({.seq = 129, .ack = 65, .payload_len = 64});
+    c.expect_segment({.seq = 65, .ack = 193, .flags = ".", .len = 0});  // quick again
+}
+
 TEST(TcpDelayedAck, AReaderThatFallsBehindIsAckedOnItsReads) {
     // Linux __tcp_ack_snd_check: every second segment is ACKed at once only while the window's
     // right edge keeps moving; once more than half the buffer waits unread, the ACK waits for
