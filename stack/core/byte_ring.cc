@@ -52,6 +52,14 @@ void ByteRing::consume(size_t n) {
     // TCP data) sit at positions relative to it.
 }
 
+bool ByteRing::release_storage() {
+    if (size_ != 0) return false;
+    heap::deallocate(data_);
+    data_ = nullptr;
+    head_ = 0;
+    return true;
+}
+
 void ByteRing::grow(size_t new_capacity) {
     if (new_capacity <= capacity_) return;
     if (data_ != nullptr) {

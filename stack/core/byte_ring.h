@@ -36,6 +36,11 @@ public:
     // Raises the capacity (receive-buffer auto-tuning). Every byte keeps its offset, those
     // written ahead of size() included.
     void grow(size_t new_capacity);
+    // Frees the storage of an empty ring (nothing readable, nothing written ahead: the caller
+    // knows) so a connection that will carry no more data, one in TIME-WAIT, gives its bytes
+    // back to the heap at once instead of holding them for 60 s; the next write allocates
+    // again. Returns false and keeps the storage if bytes are readable.
+    bool release_storage();
 
 private:
     void ensure_storage();  // storage is allocated on first write: idle sockets hold none

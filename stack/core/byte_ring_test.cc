@@ -46,5 +46,29 @@ TEST(ByteRing, GrowNeverShrinks) {
     EXPECT_EQ(r.capacity(), 16u);
 }
 
+TEST(ByteRing, ReleaseStorageOfAnEmptyRingFreesItAndTheNextWriteAllocatesAgain) {
+    ByteRing r(8);
+    r.append(bytes(6, 0));
+    r.consume(6);  // empty, head in the middle
+    EXPECT_EQ(r.storage_bytes(), 8u);
+    EXPECT_TRUE(r.release_storage());
+    EXPECT_EQ(r.storage_bytes(), 0u);
+    EXPECT_EQ(r.capacity(), 8u);
+    EXPECT_EQ(r.append(bytes(8, 30)), 8u);  // the whole capacity again
+    std::vector<std::byte> out(8);
+    EXPECT_EQ(r.peek(0, out), 8u);
+    EXPECT_EQ(out, bytes(8, 30));
+}
+
+TEST(ByteRing, ReleaseStorageKeepsReadableBytes) {
+    ByteRing r(8);
+    r.append(bytes(3, 0));
+    EXPECT_FALSE(r.release_storage());
+    EXPECT_EQ(r.storage_bytes(), 8u);
+    std::vector<std::byte> out(3);
+    EXPECT_EQ(r.peek(0, out), 3u);
+    EXPECT_EQ(out, bytes(3, 0));
+}
+
 }  // namespace
 }  // namespace ustack

@@ -71,6 +71,11 @@ public:
         segs_.clear();
         head_ = 0;
     }
+    // Gives the records' memory back (TIME-WAIT: nothing will be sent again).
+    void release_storage() {
+        heap::Vector<Segment>().swap(segs_);
+        head_ = 0;
+    }
 
     // The first lost byte at or after `from`, and how many lost bytes follow it in that record;
     // 0 when there is none.

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <algorithm>
 #include <cstdio>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -137,6 +138,48 @@ TEST(TcpMemory, DataStorageComesWithTheFirstData) {
     ASSERT_EQ(net.b().socket_info(c.server, &server), 0);
     EXPECT_GT(client.data_storage, 0u);  // send ring and RACK records
     EXPECT_GT(server.data_storage, 0u);  // receive ring
+}
+
+// Linux's TIME-WAIT sock keeps no buffers; ours gives the rings and RACK records back on
+// entering TIME-WAIT, so a server that closes first does not hold them for 60 s each.
+TEST(TcpMemory, TimeWaitHoldsNoDataStorage) {
+    TwoStacks net;
+    Connection c = establish(net);
+    const auto up = random_bytes(1000, 4);
+    const auto down = random_bytes(1000, 5);
+    EXPECT_EQ(transfer(net, net.a(), c.client, net.b(), c.server, up), up);
+    EXPECT_EQ(transfer(net, net.b(), c.server, net.a(), c.client, down), down);
+    net.a().close(c.client, net.now());  // A closes first: A goes to TIME-WAIT
+    ASSERT_TRUE(net.run_until([&] { return net.b().poll_events(c.server) & readiness::kRdHup; }));
+    net.b().close(c.server, net.now());
+    SocketInfo client;
+    ASSERT_TRUE(net.run_until([&] {
+        return net.a().socket_info(c.client, &client) == 0 && std::string_view(client.state) == "TIME-WAIT";
+    }));
+    EXPECT_EQ(client.data_storage, 0u);
+}
+
+// A half-closed socket can reach TIME-WAIT with bytes still unread: they stay readable.
+TEST(TcpMemory, TimeWaitKeepsUnreadBytesReadable) {
+    TwoStacks net;
+    Connection c = establish(net);
+    ASSERT_EQ(net.a().shutdown(c.client, SHUT_WR, net.now()), 0);  // A's FIN first
+    ASSERT_TRUE(net.run_until([&] { return net.b().poll_events(c.server) & readiness::kRdHup; }));
+    const auto down = random_bytes(500, 6);
+    ConstBytes in[] = {down};
+    ASSERT_EQ(net.b().send(c.server, in, nullptr, 0, net.now()), 500);
+    net.b().close(c.server, net.now());  // data then FIN: A goes to TIME-WAIT with 500 unread
+    SocketInfo client;
+    ASSERT_TRUE(net.run_until([&] {
+        return net.a().socket_info(c.client, &client) == 0 && std::string_view(client.state) == "TIME-WAIT";
+    }));
+    EXPECT_GT(client.data_storage, 0u);
+    std::vector<std::byte> got(600);
+    MutableBytes out[] = {got};
+    ASSERT_EQ(net.a().recv(c.client, out, nullptr, 0, net.now()), 500);
+    got.resize(500);
+    EXPECT_EQ(got, down);
+    EXPECT_EQ(net.a().recv(c.client, out, nullptr, 0, net.now()), 0);  // then end of stream
 }
 
 TEST(TcpHandshake, ConnectToClosedPortIsRefused) {

@@ -66,6 +66,15 @@ void Stack::Impl::tcp_enter_time_wait(Tcb& t) {
     t.rto_deadline = Instant{0};
     t.delack_deadline = Instant{0};
     t.persist_deadline = Instant{0};
+    // No more data either way: our FIN is acknowledged (the send ring is empty) and the peer's
+    // has arrived (nothing is written ahead). The rings (256 KiB each by default) and the RACK
+    // records go back to the heap now, not when the 60 s end: as Linux's timewait sock, which
+    // has no buffers. A server that closes first (HTTP with Connection: close) otherwise holds
+    // half a megabyte per recent connection and the allocator keeps mapping fresh memory
+    // (page faults and madvise per connection). Unread bytes stay readable.
+    if (t.send_queue.empty()) t.send_queue.release_storage();
+    if (t.reassembly.empty()) t.recv_queue.release_storage();
+    t.rack.release_storage();
     tcp_arm(t, TimerKind::kTimeWait, now + tcp::kTimeWaitDuration);
     wake();
 }
