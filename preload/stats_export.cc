@@ -9,7 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -147,10 +149,8 @@ void publish(Stack& stack) {
     s.device.rx_oversize = dc.rx_oversize;
     s.device.rx_dropped = dc.rx_dropped;
     s.device.tx_dropped = dc.tx_dropped;
-    uint32_t total = 0, shown = 0;
-    stack.for_each_socket([&](const SocketInfo& info) {
-        ++total;
-        if (shown >= stats::kMaxSockets) return;
+    uint32_t shown = 0;
+    const size_t total = stack.for_each_socket(stats::kMaxSockets, [&](const SocketInfo& info) {
         stats::SocketRecord& r = s.sockets[shown++];
         r = {};
         r.protocol = info.kind == SocketKind::kTcp ? 6 : 17;
@@ -172,7 +172,7 @@ void publish(Stack& stack) {
         r.backoff = info.backoff;
         copy_str(r.cc, sizeof r.cc, info.cc);
     });
-    s.sockets_total = total;
+    s.sockets_total = static_cast<uint32_t>(std::min<size_t>(total, UINT32_MAX));
     s.sockets_shown = shown;
 
     std::atomic_thread_fence(std::memory_order_release);

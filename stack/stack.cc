@@ -548,6 +548,15 @@ void Stack::for_each_socket(FunctionRef<void(const SocketInfo&)> visit) const {
     for (const auto& [id, e] : impl_->sockets) visit(describe(id, *e));
 }
 
+size_t Stack::for_each_socket(size_t limit, FunctionRef<void(const SocketInfo&)> visit) const {
+    size_t shown = 0;
+    for (const auto& [id, e] : impl_->sockets) {
+        if (shown++ == limit) break;
+        visit(describe(id, *e));
+    }
+    return impl_->sockets.size();
+}
+
 int Stack::socket_info(int sock, SocketInfo* out) const {
     SocketEntry* e = impl_->find(sock);
     if (e == nullptr) return -EBADF;

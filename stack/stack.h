@@ -222,6 +222,10 @@ public:
     // Introspection: calls visit once per socket, including connections the user has closed
     // that are still closing. Read-only; the caller holds the stack lock.
     void for_each_socket(FunctionRef<void(const SocketInfo&)> visit) const;
+    // The same for at most `limit` sockets (in no particular order); returns how many sockets
+    // there are in all. A periodic snapshot with a bounded page (the stats exporter) then costs
+    // O(limit), not a description of every TIME-WAIT connection of a busy server.
+    size_t for_each_socket(size_t limit, FunctionRef<void(const SocketInfo&)> visit) const;
 
     struct Impl;  // defined in stack/stack_impl.h; public so the layers can name it
 

@@ -287,6 +287,18 @@ TEST(TcpClose, ConnectTakesOverItsOwnTimeWaitFourTupleAsLinuxDoes) {
     EXPECT_EQ(transfer(net, net.a(), second, net.b(), second_server, data), data);
 }
 
+// The stats exporter's snapshot: a bounded look at the socket table, and the total.
+TEST(TcpIntrospection, ForEachSocketWithALimitVisitsThatManyAndCountsAll) {
+    TwoStacks net;
+    for (int i = 0; i < 5; ++i) ASSERT_GT(net.a().socket(SocketKind::kTcp), 0);
+    int visited = 0;
+    EXPECT_EQ(net.a().for_each_socket(2, [&](const SocketInfo&) { ++visited; }), 5u);
+    EXPECT_EQ(visited, 2);
+    visited = 0;
+    EXPECT_EQ(net.a().for_each_socket(10, [&](const SocketInfo&) { ++visited; }), 5u);
+    EXPECT_EQ(visited, 5);
+}
+
 TEST(TcpClose, HalfCloseLetsTheOtherSideKeepSending) {
     TwoStacks net;
     Connection c = establish(net);
