@@ -354,12 +354,16 @@ void Runtime::service_loop() {
             return;
         }
         bool ticked = false;
+        bool timer_fired = false;
         for (int i = 0; i < n; ++i) {
             const int fd = evs[i].data.fd;
             if (fd == timer_fd_ || fd == control_fd_ || fd == tick_fd_) drain(fd);
             if (fd == tick_fd_) ticked = true;
+            if (fd == timer_fd_) timer_fired = true;
         }
-        StackLock lock(*this, StackLock::Role::kService);  // polls the stack; rearms on release
+        // Polls the stack; on release, rearms the timer to the exact next deadline if it fired
+        // (or the deadline came earlier).
+        StackLock lock(*this, timer_fired ? StackLock::Role::kServiceTimer : StackLock::Role::kService);
         // A handler ran on the driver's thread and may have jumped out of its wait: the device
         // is ours again (the driver, if it returns, finds driver_ changed and leaves it).
         if (Waiter* w = interrupted_driver_.exchange(nullptr)) {
@@ -531,7 +535,11 @@ void StackLock::release() {
     while (const int sock = s.take_urgent_signal()) send_sigurg(rt_.fds_, sock);
     if (s.generation() != generation_) rt_.wake_waiters();
     std::optional<Instant> d = s.next_deadline();
-    if (role_ == Role::kService) {
+    // The timer is only ever moved earlier, except by the service thread after it fired: a
+    // deadline that went away (an RTO cancelled by its ACK, which a busy server sees for every
+    // connection) costs at most one early wakeup, which rearms exactly, instead of a
+    // timerfd_settime each time the deadline moves later and again when it moves back.
+    if (role_ == Role::kServiceTimer) {
         rt_.arm_timer(d);
     } else if (d && *d < rt_.armed_) {
         rt_.arm_timer(d);

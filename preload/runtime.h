@@ -10,7 +10,11 @@
 //   program never waits for the service thread.
 // * The service thread sleeps in epoll_wait on the device's wait_fd, a timerfd armed to
 //   stack.next_deadline() and a control eventfd. Woken, it takes the lock (which polls the
-//   stack) and rearms the timerfd. It never spins: an idle process uses no CPU.
+//   stack). It never spins: an idle process uses no CPU.
+// * The timerfd is never armed later than the earliest live deadline: a release moves it
+//   earlier when a deadline comes earlier, and only the service thread, woken by the timer
+//   itself, moves it later (to the exact next deadline). A deadline that went away meanwhile
+//   costs one early wakeup, not a timerfd_settime each time it moves.
 // * Blocking calls: a thread whose operation would block registers its thread-local waiter
 //   eventfd (an intrusive list under the lock), unlocks, sleeps in poll() on that eventfd
 //   (plus the kernel fds, for poll/select) with the SO_RCVTIMEO/SO_SNDTIMEO or poll timeout,
@@ -34,7 +38,7 @@
 //   (before_program_handler), and the driver, if it does return, just finds it taken.
 // * Wakeups: StackLock remembers stack.generation() at acquisition. On release, if the
 //   generation moved, it writes to every registered waiter's eventfd; if next_deadline()
-//   became earlier than the timerfd's, it rearms the timerfd. Waiters register under the lock
+//   became earlier than the timerfd's, it rearms the timerfd (see above). Waiters register under the lock
 //   before they unlock, so no wakeup is lost.
 // * Nothing calls back into the program while the lock is held (SIGPIPE is raised after the
 //   lock is released).
@@ -208,7 +212,8 @@ public:
 
 private:
     friend class Runtime;
-    enum class Role { kCaller, kService };
+    // kServiceTimer: the service thread woken by its timerfd (release rearms it exactly).
+    enum class Role { kCaller, kService, kServiceTimer };
     StackLock(Runtime& rt, Role role);
     void acquire();
     void release();
