@@ -355,9 +355,13 @@ void Runtime::service_loop() {
         }
         bool ticked = false;
         bool timer_fired = false;
+        bool device_only = true;
         for (int i = 0; i < n; ++i) {
             const int fd = evs[i].data.fd;
-            if (fd == timer_fd_ || fd == control_fd_ || fd == tick_fd_) drain(fd);
+            if (fd == timer_fd_ || fd == control_fd_ || fd == tick_fd_) {
+                drain(fd);
+                device_only = false;
+            }
             if (fd == tick_fd_) ticked = true;
             if (fd == timer_fd_) timer_fired = true;
         }
@@ -371,7 +375,29 @@ void Runtime::service_loop() {
             if (driver_ == nullptr && !service_watches_device_) watch_device();
         }
         if (ticked) hand_back_tick();
+        if (device_only && lock.contended_) yield_device();
     }
+}
+
+// A call held the lock when frames woke us: the program is in the library and calls again
+// soon (a busy server never blocks, so nobody drives). Waking for every frame only to queue
+// for the lock cost a context switch and a futex handoff per frame (about six futex calls per
+// connection for nginx with Connection: close); every call polls the device inline anyway. So
+// leave the device unwatched and start the hand-back tick, as after a driver wakes: a tick in
+// which no call ran gives it back, so a frame waits at most a tick.
+void Runtime::yield_device() {
+    if (driver_ != nullptr || !service_watches_device_ || tick_on_) return;
+    itimerspec tick{};
+    tick.it_value.tv_nsec = kHandBackTickNs;
+    tick.it_interval.tv_nsec = kHandBackTickNs;
+    if (timerfd_settime(tick_fd_, 0, &tick, nullptr) != 0) return;
+    tick_on_ = true;
+    epoll_event ev{};
+    ev.events = 0;  // EPOLLERR/EPOLLHUP only
+    ev.data.fd = device_->wait_fd();
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, ev.data.fd, &ev) == 0) service_watches_device_ = false;
+    driven_since_tick_ = false;  // the first tick gives it back unless a call runs meanwhile
+    ++counters_.device_yields;
 }
 
 // Under the lock, on the service thread. The lock's acquisition has just polled the device, so
@@ -524,7 +550,13 @@ StackLock::~StackLock() { release(); }
 // waits for (or holds) the lock and calls into the stack would deadlock (signals.h).
 void StackLock::acquire() {
     signals::enter_critical();
-    rt_.mu_.lock();
+    if (role_ == Role::kCaller) {
+        rt_.mu_.lock();
+        rt_.driven_since_tick_ = true;  // the calls poll the device (Runtime::yield_device)
+    } else if (!rt_.mu_.try_lock()) {
+        contended_ = true;
+        rt_.mu_.lock();
+    }
     generation_ = rt_.stack_->generation();
     now_ = monotonic_now();
     rt_.stack_->poll(now_);

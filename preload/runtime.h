@@ -32,7 +32,11 @@
 //   (two epoll_ctl calls per sleep saved, and no service-thread wakeup for frames that arrive
 //   in between); a periodic timerfd (the hand-back tick, 1 ms) then has the service thread
 //   poll the device, and take it back after a tick in which nobody became the driver. So a
-//   frame waits at most a tick while the program is outside the library.
+//   frame waits at most a tick while the program is outside the library. The same holds for a
+//   program that never blocks (a busy server): when frames wake the service thread while a
+//   call holds the lock, it leaves the device to the calls (each polls it inline) and starts
+//   the tick, instead of waking and queueing for the lock for every frame; a tick in which no
+//   call ran gives the device back.
 //   A program handler that runs on the driver's thread may never return into the wait (a
 //   siglongjmp): so before it runs, the trampoline has the service thread take the device back
 //   (before_program_handler), and the driver, if it does return, just finds it taken.
@@ -164,6 +168,7 @@ private:
     void stop_driving(Waiter* w);
     void watch_device();     // under mu_: the service thread sleeps on the device fd again
     void hand_back_tick();   // under mu_, service thread: tick_fd_ fired
+    void yield_device();     // under mu_, service thread: frames woke it while a call held the lock
 
     std::mutex mu_;  // the stack lock: guards everything below and every SocketFile
     std::atomic<Mode> mode_{Mode::kUnset};
@@ -175,7 +180,7 @@ private:
     int control_fd_ = -1;                      // eventfd: wakes the service thread
     int tick_fd_ = -1;                         // periodic timerfd while the device is nobody's
     bool tick_on_ = false;                     // tick_fd_ is armed
-    bool driven_since_tick_ = false;           // become_driver ran since the last tick
+    bool driven_since_tick_ = false;           // become_driver or a call ran since the last tick
     Instant armed_{Instant::max()};            // what timer_fd_ is armed for; max: disarmed
     int shared_idle_[2] = {-1, -1};            // shared_idle_socket(): [0] blocking, [1] O_NONBLOCK
     Waiter* waiters_ = nullptr;                // threads blocked on stack readiness
@@ -222,6 +227,7 @@ private:
 
     Runtime& rt_;
     Role role_ = Role::kCaller;
+    bool contended_ = false;  // the service thread found the lock held (by a call)
     uint64_t generation_ = 0;
     Instant now_{0};
 };
