@@ -19,7 +19,8 @@
 // handler restarts when that handler has SA_RESTART and the socket has no SO_RCVTIMEO /
 // SO_SNDTIMEO for that direction; otherwise it fails with EINTR. poll, select and epoll_wait
 // never restart. A handler installed behind our back (before the library loaded, or by a raw
-// system call) is unknown: the call fails with EINTR.
+// system call) is unknown: the call fails with EINTR, unless the handler ran between the
+// call's last check and its ppoll (only the trampoline ends that sleep: ThreadState::interrupt_fd).
 #pragma once
 
 #include <signal.h>
