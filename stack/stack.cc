@@ -21,6 +21,13 @@ namespace {
 constexpr uint16_t kEphemeralLow = 32768;   // Linux net.ipv4.ip_local_port_range
 constexpr uint16_t kEphemeralHigh = 60999;
 constexpr size_t kRxBatch = 32;
+// A receive batch holds about this many bytes: all 32 slots for MTU-sized frames, four for
+// 64 KiB GRO/GSO super-frames, so the frames the device has just written are likelier to be
+// in the core's cache (L2 is typically 0.5-2 MiB) when the stack copies them into the receive
+// queues, instead of 2 MiB written before the first is read back. Alternated iperf3 -R -P 4
+// runs on packet:pkt0 (a loaded machine, noisy): the smaller batch won 10 of 13 pairs.
+constexpr size_t kRxBatchBytes = 256 * 1024;
+constexpr size_t kRxBatchMin = 4;
 }  // namespace
 
 Stack::Impl::Impl(const StackConfig& cfg, netdev::Device& dev, Instant start)
@@ -192,14 +199,20 @@ bool Stack::poll(Instant now) {
     bool worked = false;
     // Take every frame waiting, in batches, then run due timers, then flush once.
     for (int round = 0; round < 64; ++round) {
-        const int n = s.device.receive(s.rx_slots);
+        const std::span<netdev::RxSlot> batch = std::span(s.rx_slots).first(s.rx_batch);
+        const int n = s.device.receive(batch);
         if (n <= 0) break;
         worked = true;
+        size_t bytes = 0;
         for (int i = 0; i < n; ++i) {
-            netdev::RxSlot& slot = s.rx_slots[static_cast<size_t>(i)];
+            netdev::RxSlot& slot = batch[static_cast<size_t>(i)];
+            bytes += slot.len;
             s.handle_frame(slot.buffer.first(slot.len), slot.checksum_partial);
         }
-        if (static_cast<size_t>(n) < s.rx_slots.size()) break;
+        // The next batch is sized by this one's frames (kRxBatchBytes).
+        const size_t average = std::max<size_t>(bytes / static_cast<size_t>(n), 1);
+        s.rx_batch = std::clamp(kRxBatchBytes / average, kRxBatchMin, kRxBatch);
+        if (static_cast<size_t>(n) < batch.size()) break;
     }
     s.timers.prune([&](const TimerEntry& e) { return s.tcp_timer_stale(e); });
     while (auto e = s.timers.pop_due(now)) {

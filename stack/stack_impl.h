@@ -92,6 +92,7 @@ struct Stack::Impl : heap::HeapObject {
     HeapVector<PacketBuffer*> tx_batch;   // frames built, flushed once per poll or call
     HeapVector<std::byte> rx_buffers;     // receive slots' backing store
     HeapVector<netdev::RxSlot> rx_slots;
+    size_t rx_batch = 32;                 // slots the next receive offers (Stack::poll sizes it)
 
     link::ArpCache arp;
     TimerWheel timers;
